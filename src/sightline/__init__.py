@@ -1,0 +1,1 @@
+"""Sightline: a self-hosted analytics backend serving dashboard numbers in milliseconds."""

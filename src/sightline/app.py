@@ -1,0 +1,61 @@
+"""The FastAPI application factory and its lifespan (engines, cache, routers, handlers)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sightline.auth.deps import KeyCache
+from sightline.cache.freshness import NoFreshness
+from sightline.db import create_engine, make_sessionmaker
+from sightline.embedded import ensure_embedded_database
+from sightline.ingest.endpoints import router as ingest_router
+from sightline.logging import RequestIdMiddleware, configure_logging
+from sightline.ops.endpoints import router as ops_router
+from sightline.problems import install_problem_handlers, problem_response
+from sightline.projects.endpoints import router as projects_router
+from sightline.settings import Settings, get_settings
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or ensure_embedded_database(settings.data_dir)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(database_url(settings), settings)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.key_cache = KeyCache(settings.cache.key_ttl.total_seconds())
+    app.state.freshness = NoFreshness()
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_json)
+    app = FastAPI(
+        title="Sightline", version="0.1.0", lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        description="Self-hosted analytics backend: ingest events, serve dashboard numbers fast.",
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+
+    async def on_pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        return problem_response(request, 503, "Service unavailable", "unavailable",
+                                "The database is busy; retry shortly", {"Retry-After": "1"})
+
+    app.add_exception_handler(PoolTimeout, on_pool_timeout)  # type: ignore[arg-type]
+    app.add_middleware(RequestIdMiddleware)
+    for router in (ops_router, ingest_router, projects_router):
+        app.include_router(router)
+    return app

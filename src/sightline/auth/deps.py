@@ -1,0 +1,83 @@
+"""Resolve `Authorization: Bearer <key>` into a Principal, with a short in-process cache.
+
+The cache means a warm stats request costs no database query at all, key check included.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from sightline.auth import queries
+from sightline.auth.keys import Scope, has_valid_checksum, hash_key
+from sightline.problems import Forbidden, NotFound, Unauthorized
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    project_id: str
+    scope: Scope
+
+
+class KeyCache:
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000):
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[bytes, tuple[float, Principal | None]] = {}
+
+    def get(self, key_hash: bytes) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key_hash: bytes, principal: Principal | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl, principal)
+
+
+def bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized()
+    return key.strip()
+
+
+async def resolve_principal(request: Request, key: str) -> Principal:
+    if not has_valid_checksum(key):
+        raise Unauthorized("Unknown API key")
+    key_hash = hash_key(key)
+    cache: KeyCache = request.app.state.key_cache
+    found, principal = cache.get(key_hash)
+    if not found:
+        async with request.app.state.sessionmaker() as session:
+            row = (await session.execute(queries.select_key_by_hash(key_hash))).first()
+        principal = Principal(row.project_id, Scope(row.scope)) if row else None
+        cache.put(key_hash, principal)
+    if principal is None:
+        raise Unauthorized("Unknown API key")
+    return principal
+
+
+def require(*scopes: Scope, project_in_path: bool = True):  # type: ignore[no-untyped-def]
+    async def dependency(request: Request) -> Principal:
+        principal = await resolve_principal(request, bearer_key(request))
+        project_id = request.path_params.get("project_id") if project_in_path else None
+        if project_id is not None and project_id != principal.project_id:
+            raise NotFound(f"Project {project_id} not found")
+        if principal.scope not in scopes:
+            allowed = " or ".join(scope.value for scope in scopes)
+            raise Forbidden(f"This route needs a key of scope {allowed}")
+        return principal
+
+    return dependency
+
+
+ReadKey = Annotated[Principal, Depends(require(Scope.READ, Scope.ADMIN))]
+AdminKey = Annotated[Principal, Depends(require(Scope.ADMIN))]
+IngestKey = Annotated[
+    Principal, Depends(require(Scope.INGEST, Scope.ADMIN, project_in_path=False))
+]

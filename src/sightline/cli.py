@@ -1,0 +1,133 @@
+"""Typer commands: serve, worker, migrate, project, seed, demo."""
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from sightline.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Sightline analytics backend")
+project_app = typer.Typer(no_args_is_help=True, help="Manage projects")
+app.add_typer(project_app, name="project")
+
+
+def resolved_url(settings: Settings) -> str:
+    from sightline.app import database_url
+
+    return database_url(settings)
+
+
+async def with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+    from sightline.db import create_engine, make_sessionmaker
+
+    engine = create_engine(resolved_url(settings), settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the API server (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.embedded:
+        resolved_url(settings)  # start and migrate the embedded database once, before workers
+    uvicorn.run("sightline.app:create_app", factory=True, host=host, port=port, workers=workers,
+                loop="uvloop", http="httptools", access_log=False, log_level="warning")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic) up to head."""
+    from sightline.migrate import upgrade_to_head
+
+    settings = get_settings()
+    if settings.embedded:
+        resolved_url(settings)
+    else:
+        upgrade_to_head(settings.database_url)  # type: ignore[arg-type]
+    typer.echo("migrated to head")
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (scheduled reports and maintenance)."""
+    from sightline.worker import run_worker
+
+    asyncio.run(run_worker(get_settings()))
+
+
+@project_app.command("create")
+def project_create(
+    name: Annotated[str, typer.Option(help="Project name")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone")] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create a project and print its id and keys (shown once)."""
+    from sightline.projects.schemas import ProjectCreate
+    from sightline.projects.service import create_project
+
+    try:
+        ProjectCreate(name=name, timezone=timezone)
+    except ValueError as exc:
+        typer.echo(f"invalid project: {exc}", err=True)
+        raise typer.Exit(2) from None
+    created = asyncio.run(with_session(get_settings(),
+                                       lambda db: create_project(db, name, timezone)))
+    if as_json:
+        typer.echo(json.dumps(created.model_dump()))
+    else:
+        typer.echo(f"project {created.id} ({created.name}, {created.timezone})")
+        for scope, key in created.keys.model_dump().items():
+            typer.echo(f"  {scope:7} {key}")
+
+
+@app.command()
+def seed(
+    project: Annotated[str, typer.Option(help="Project id")],
+    events: Annotated[int, typer.Option(help="Number of events")] = 100_000,
+    days: Annotated[int, typer.Option(help="Days of history, ending now")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+) -> None:
+    """Insert realistic demo traffic quickly (COPY), with sessions built."""
+    from sightline.seed.service import seed_project
+
+    stats = asyncio.run(with_session(
+        get_settings(), lambda db: seed_project(db, project, events, days, seed)))
+    typer.echo(json.dumps(stats))
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    events: Annotated[int, typer.Option(help="Events to seed")] = 200_000,
+) -> None:
+    """Embedded database, a demo project with seeded traffic, and the server."""
+    from sightline.projects.service import create_project
+    from sightline.seed.service import seed_project
+
+    settings = get_settings()
+
+    async def make_demo(db):  # type: ignore[no-untyped-def]
+        created = await create_project(db, "Demo", "Europe/Berlin")
+        await seed_project(db, created.id, events, 30, 1)
+        return created
+
+    created = asyncio.run(with_session(settings, make_demo))
+    base = f"http://127.0.0.1:{port}"
+    typer.echo(f"Sightline demo at {base}  (dashboard {base}/?key={created.keys.read}"
+               f"&project={created.id}, API docs {base}/docs)")
+    typer.echo(json.dumps(created.model_dump(), indent=2))
+    serve(host="127.0.0.1", port=port, workers=1)

@@ -1,0 +1,61 @@
+"""Engines, sessions and the declarative Base."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from sightline.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(url: str, settings: Settings, **overrides: object) -> AsyncEngine:
+    db = settings.database
+    options: dict[str, object] = {
+        "pool_size": db.pool_size,
+        "max_overflow": db.max_overflow,
+        "pool_timeout": db.pool_timeout,
+        "pool_pre_ping": False,
+        "connect_args": {
+            "server_settings": {
+                "statement_timeout": str(db.statement_timeout_ms),
+                "application_name": "sightline",
+                "jit": "off",
+            },
+        },
+    }
+    options.update(overrides)
+    return create_async_engine(url, **options)  # type: ignore[arg-type]
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for one request: committed after the endpoint, rolled back on any error."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+DbSession = Annotated[AsyncSession, Depends(session_dependency, scope="function")]

@@ -1,0 +1,61 @@
+from datetime import UTC, datetime
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import ORJSONResponse
+
+from sightline.auth.deps import IngestKey
+from sightline.db import DbSession
+from sightline.ingest import service
+from sightline.ingest.schemas import EventIn, IngestAccepted
+from sightline.problems import MalformedBody, PayloadTooLarge
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+BATCH_BODY = {
+    "content": {"application/json": {"schema": {
+        "oneOf": [
+            {"type": "array", "items": EventIn.model_json_schema()},
+            {"type": "object", "properties": {
+                "events": {"type": "array", "items": EventIn.model_json_schema()}}},
+        ]
+    }}},
+    "required": True,
+}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+    return bytes(body)
+
+
+@router.post(
+    "/events", status_code=202, response_model=IngestAccepted,
+    openapi_extra={"requestBody": BATCH_BODY},
+    responses={400: {"description": "Malformed JSON"}, 401: {"description": "No key"},
+               403: {"description": "Wrong scope"}, 413: {"description": "Too large"},
+               422: {"description": "Invalid events; nothing stored"}},
+)
+async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> ORJSONResponse:
+    settings = request.app.state.settings.ingest
+    body = await read_body(request, settings.max_body_bytes)
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}") from None
+    now = datetime.now(UTC)
+    batch = service.unwrap_batch(payload, settings.max_events)
+    events = service.validate_batch(batch, now, settings.future_tolerance)
+    result = await service.store_events(db, key.project_id, events, now, settings.session_timeout)
+    await db.commit()
+    await request.app.state.freshness.events_committed(key.project_id, result.touched)
+    return ORJSONResponse(
+        {"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202
+    )

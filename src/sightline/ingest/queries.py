@@ -1,0 +1,136 @@
+"""SQL of ingestion: the deduplicating insert and the session rebuild.
+
+Sessions are derived data: whenever events arrive, every session they can touch is rebuilt
+from its events, so the stored sessions never depend on the order events arrived in.
+"""
+
+from sqlalchemy import text
+
+LOCK_PROJECT = text("SELECT pg_advisory_xact_lock(hashtextextended(:project_id, 7))")
+
+EVENT_COLUMNS = (
+    "event_id", "name", "ts", "visitor_id", "visitor_key", "session_id", "path", "referrer",
+    "source", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "country",
+    "device", "browser", "os", "revenue", "properties",
+)
+COLUMN_TYPES = {
+    "ts": "timestamptz[]", "visitor_key": "bigint[]", "revenue": "numeric[]",
+}
+
+INSERT_EVENTS = text(f"""
+INSERT INTO event (project_id, session_key, {", ".join(EVENT_COLUMNS)})
+SELECT CAST(:project_id AS varchar), CASE WHEN u.session_id IS NULL THEN NULL ELSE 's:' || u.session_id END,
+       {", ".join("u.properties::jsonb" if c == "properties" else "u." + c for c in EVENT_COLUMNS)}
+FROM unnest({", ".join(f"CAST(:{c} AS {COLUMN_TYPES.get(c, 'text[]')})" for c in EVENT_COLUMNS)})
+     AS u({", ".join(EVENT_COLUMNS)})
+ON CONFLICT (project_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+RETURNING id
+""")
+
+SELECT_EXPLICIT_SESSION_KEYS = text("""
+SELECT DISTINCT visitor_id, session_key FROM event
+WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NOT NULL
+""")
+
+# Auto sessions: a visitor's events without session_id, split where the gap exceeds the timeout.
+# For each visitor with new events, the window spans the new events and every stored session
+# within the timeout of them; sessions outside it cannot change.
+AUTO_SESSION_WINDOWS = text("""
+WITH new AS (
+    SELECT visitor_id, min(ts) AS lo, max(ts) AS hi
+    FROM event
+    WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NULL
+    GROUP BY visitor_id
+)
+SELECT n.visitor_id,
+       least(n.lo, min(s.started_at)) AS lo,
+       greatest(n.hi, max(s.ended_at)) AS hi
+FROM new n
+LEFT JOIN session s
+  ON s.project_id = :project_id AND s.visitor_id = n.visitor_id AND s.session_key LIKE 'a:%'
+ AND s.ended_at >= n.lo - CAST(:timeout AS interval)
+ AND s.started_at <= n.hi + CAST(:timeout AS interval)
+GROUP BY n.visitor_id, n.lo, n.hi
+""")
+
+WINDOWS_CTE = """
+WITH win AS (
+    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
+                         CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
+)"""
+
+DELETE_AUTO_SESSIONS_IN_WINDOWS = text(WINDOWS_CTE + """
+DELETE FROM session s USING win
+WHERE s.project_id = :project_id AND s.visitor_id = win.visitor_id AND s.session_key LIKE 'a:%'
+  AND s.started_at BETWEEN win.lo AND win.hi
+RETURNING s.started_at, s.ended_at
+""")
+
+ASSIGN_AUTO_SESSION_KEYS = text(WINDOWS_CTE + """,
+ordered AS (
+    SELECT e.id, e.visitor_id, e.ts,
+           CASE WHEN e.ts - lag(e.ts) OVER w > CAST(:timeout AS interval) THEN 1 ELSE 0 END AS gap
+    FROM event e JOIN win ON e.visitor_id = win.visitor_id
+    WHERE e.project_id = :project_id AND e.session_id IS NULL AND e.ts BETWEEN win.lo AND win.hi
+    WINDOW w AS (PARTITION BY e.visitor_id ORDER BY e.ts, e.id)
+),
+numbered AS (
+    SELECT id, visitor_id, ts,
+           sum(gap) OVER (PARTITION BY visitor_id ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS n
+    FROM ordered
+),
+keyed AS (
+    SELECT id, 'a:' || to_char(min(ts) OVER (PARTITION BY visitor_id, n) AT TIME ZONE 'UTC',
+                              'YYYYMMDD"T"HH24MISS.US') AS session_key
+    FROM numbered
+)
+UPDATE event e SET session_key = keyed.session_key
+FROM keyed
+WHERE e.project_id = :project_id AND e.id = keyed.id
+  AND e.session_key IS DISTINCT FROM keyed.session_key
+""")
+
+SELECT_AUTO_SESSION_KEYS_IN_WINDOWS = text(WINDOWS_CTE + """
+SELECT DISTINCT e.visitor_id, e.session_key
+FROM event e JOIN win ON e.visitor_id = win.visitor_id
+WHERE e.project_id = :project_id AND e.session_id IS NULL AND e.ts BETWEEN win.lo AND win.hi
+""")
+
+SESSION_KEYS_CTE = """
+WITH k AS (
+    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:session_keys AS text[]))
+        AS k(visitor_id, session_key)
+)"""
+
+DELETE_SESSIONS = text(SESSION_KEYS_CTE + """
+DELETE FROM session s USING k
+WHERE s.project_id = :project_id AND s.visitor_id = k.visitor_id
+  AND s.session_key = k.session_key
+RETURNING s.started_at, s.ended_at
+""")
+
+# Session attributes come from its first event; ties at one instant are broken by event id
+# (code point order), then by arrival.
+FIRST = "(array_agg({col} ORDER BY e.ts, e.event_id COLLATE \"C\" NULLS LAST, e.id))[1]"
+SESSION_ATTRIBUTES = (
+    "source", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
+    "country", "device", "browser", "os",
+)
+
+INSERT_SESSIONS = text(SESSION_KEYS_CTE + f"""
+INSERT INTO session (project_id, visitor_id, session_key, visitor_key, started_at, ended_at,
+                     duration, pageviews, events, entry_page, exit_page,
+                     {", ".join(SESSION_ATTRIBUTES)})
+SELECT CAST(:project_id AS varchar), e.visitor_id, e.session_key, min(e.visitor_key), min(e.ts), max(e.ts),
+       extract(epoch FROM max(e.ts) - min(e.ts)),
+       count(*) FILTER (WHERE e.name = 'pageview'), count(*),
+       (array_agg(e.path ORDER BY e.ts, e.event_id COLLATE "C" NULLS LAST, e.id)
+            FILTER (WHERE e.name = 'pageview'))[1],
+       (array_agg(e.path ORDER BY e.ts DESC, e.event_id COLLATE "C" DESC NULLS FIRST, e.id DESC)
+            FILTER (WHERE e.name = 'pageview'))[1],
+       {", ".join(FIRST.format(col="e." + c) for c in SESSION_ATTRIBUTES)}
+FROM event e JOIN k ON e.visitor_id = k.visitor_id AND e.session_key = k.session_key
+WHERE e.project_id = :project_id
+GROUP BY e.visitor_id, e.session_key
+RETURNING started_at, ended_at
+""")

@@ -1,0 +1,152 @@
+"""RFC 9457 problem+json errors: one AppError family and the handlers that render it."""
+
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = structlog.get_logger()
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status = 500
+    title = "Internal server error"
+    slug = "internal"
+
+    def __init__(self, detail: str, headers: dict[str, str] | None = None, **members: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.members = members
+
+
+class InvalidParameter(AppError):
+    status, title, slug = 400, "Invalid parameter", "invalid-parameter"
+
+    def __init__(self, parameter: str, detail: str, allowed: list[str] | None = None):
+        members: dict[str, Any] = {"parameter": parameter}
+        if allowed is not None:
+            members["allowed"] = allowed
+        super().__init__(detail, **members)
+
+
+class MalformedBody(AppError):
+    status, title, slug = 400, "Malformed request body", "malformed-body"
+
+
+class Unauthorized(AppError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str = "A valid API key is required"):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(AppError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(AppError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class BatchInvalid(AppError):
+    status, title, slug = 422, "Invalid events", "batch-invalid"
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(f"{len(errors)} invalid field(s); nothing was stored", errors=errors)
+
+
+class BodyInvalid(AppError):
+    status, title, slug = 422, "Invalid body", "body-invalid"
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__("The request body does not match the schema", errors=errors)
+
+
+class RateLimited(AppError):
+    status, title, slug = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(AppError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def problem_response(
+    request: Request, status: int, title: str, slug: str, detail: str,
+    headers: dict[str, str] | None = None, **members: Any,
+) -> Response:
+    body = {
+        "type": f"/problems/{slug}", "title": title, "status": status,
+        "detail": detail, "instance": request.url.path, **members,
+    }
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        errors.append({
+            "field": ".".join(location[1:]) or (location[0] if location else ""),
+            "location": location[0] if location else "",
+            "message": error.get("msg", ""),
+            "type": error.get("type", ""),
+        })
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_app_error(request: Request, exc: AppError) -> Response:
+        return problem_response(
+            request, exc.status, exc.title, exc.slug, exc.detail, exc.headers, **exc.members
+        )
+
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = validation_errors(exc)
+        in_body = any(e["location"] == "body" for e in errors)
+        if in_body and any(e["type"] == "json_invalid" for e in errors):
+            return problem_response(request, 400, MalformedBody.title, MalformedBody.slug,
+                                    "The body is not valid JSON")
+        if in_body:
+            return problem_response(request, 422, BodyInvalid.title, BodyInvalid.slug,
+                                    "The request body does not match the schema", errors=errors)
+        first = errors[0] if errors else {"field": "", "message": "invalid"}
+        return problem_response(request, 400, InvalidParameter.title, InvalidParameter.slug,
+                                f"{first['field']}: {first['message']}",
+                                parameter=first["field"], errors=errors)
+
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        return problem_response(request, exc.status_code, titles.get(exc.status_code, "Error"),
+                                "http-error", str(exc.detail), getattr(exc, "headers", None))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        request_id = request.headers.get("x-request-id") or getattr(request.state, "request_id", "")
+        log.exception("request.failed", path=request.url.path, request_id=request_id)
+        return problem_response(request, 500, AppError.title, AppError.slug,
+                                "An unexpected error occurred", request_id=request_id)
+
+    app.add_exception_handler(AppError, on_app_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,53 @@
+"""Projects, their keys and their goals."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sightline.auth.keys import Scope, display_prefix, generate_key, hash_key
+from sightline.ids import new_id
+from sightline.models import ApiKey, Goal, Project
+from sightline.problems import NotFound
+from sightline.projects import queries
+from sightline.projects.schemas import GoalCreate, GoalOut, ProjectCreated, ProjectKeys, ProjectOut
+
+
+async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> ProjectCreated:
+    project = Project(id=new_id("p"), name=name, timezone=timezone)
+    db.add(project)
+    await db.flush()
+    keys = {scope: generate_key(scope) for scope in Scope}
+    db.add_all(
+        ApiKey(project_id=project.id, id=new_id("k"), scope=scope.value,
+               key_hash=hash_key(key), display_prefix=display_prefix(key))
+        for scope, key in keys.items()
+    )
+    await db.flush()
+    return ProjectCreated(
+        id=project.id, name=name, timezone=timezone,
+        keys=ProjectKeys(admin=keys[Scope.ADMIN], read=keys[Scope.READ], ingest=keys[Scope.INGEST]),
+    )
+
+
+async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
+    project = (await db.execute(queries.select_project(project_id))).scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"Project {project_id} not found")
+    return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+
+
+async def list_goals(db: AsyncSession, project_id: str) -> list[GoalOut]:
+    goals = (await db.execute(queries.select_goals(project_id))).scalars()
+    return [GoalOut(id=g.id, name=g.name, event=g.event, page=g.page) for g in goals]
+
+
+async def create_goal(db: AsyncSession, project_id: str, goal: GoalCreate) -> GoalOut:
+    row = Goal(project_id=project_id, id=new_id("g"), name=goal.name, event=goal.event,
+               page=goal.page)
+    db.add(row)
+    await db.flush()
+    return GoalOut(id=row.id, name=row.name, event=row.event, page=row.page)
+
+
+async def delete_goal(db: AsyncSession, project_id: str, goal_id: str) -> None:
+    result = await db.execute(queries.delete_goal(project_id, goal_id))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"Goal {goal_id} not found")

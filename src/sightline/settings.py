@@ -1,0 +1,57 @@
+"""Typed settings, read once from SIGHTLINE_* environment variables."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = 8
+    max_overflow: int = 4
+    pool_timeout: float = 5.0
+    statement_timeout_ms: int = 30_000
+
+
+class CacheSettings(BaseModel):
+    ttl: timedelta = timedelta(minutes=5)
+    realtime_ttl: timedelta = timedelta(seconds=5)
+    stale_grace: timedelta = timedelta(seconds=30)
+    key_ttl: timedelta = timedelta(seconds=10)
+    socket_timeout: float = 0.05
+    enabled: bool = True
+
+
+class IngestSettings(BaseModel):
+    max_events: int = 10_000
+    max_body_bytes: int = 5_000_000
+    session_timeout: timedelta = timedelta(minutes=30)
+    future_tolerance: timedelta = timedelta(hours=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIGHTLINE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".data")
+    webhook_secret: SecretStr = SecretStr("")
+    log_json: bool = False
+    database: DatabaseSettings = DatabaseSettings()
+    cache: CacheSettings = CacheSettings()
+    ingest: IngestSettings = IngestSettings()
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
