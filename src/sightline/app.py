@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import Response
@@ -44,7 +43,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_json)
     app = FastAPI(
         title="Sightline", version="0.1.0", lifespan=lifespan,
-        default_response_class=ORJSONResponse,
         description="Self-hosted analytics backend: ingest events, serve dashboard numbers fast.",
     )
     app.state.settings = settings

@@ -2,12 +2,13 @@ from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from starlette.responses import Response
 
 from sightline.auth.deps import IngestKey
 from sightline.db import DbSession
 from sightline.ingest import service
 from sightline.ingest.schemas import EventIn, IngestAccepted
+from sightline.jsonresp import json_response
 from sightline.problems import MalformedBody, PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -43,7 +44,7 @@ async def read_body(request: Request, limit: int) -> bytes:
                403: {"description": "Wrong scope"}, 413: {"description": "Too large"},
                422: {"description": "Invalid events; nothing stored"}},
 )
-async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> ORJSONResponse:
+async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> Response:
     settings = request.app.state.settings.ingest
     body = await read_body(request, settings.max_body_bytes)
     try:
@@ -56,6 +57,6 @@ async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> ORJS
     result = await service.store_events(db, key.project_id, events, now, settings.session_timeout)
     await db.commit()
     await request.app.state.freshness.events_committed(key.project_id, result.touched)
-    return ORJSONResponse(
+    return json_response(
         {"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202
     )

@@ -1,5 +1,7 @@
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from starlette.responses import Response
+
+from sightline.jsonresp import json_response
 from sqlalchemy import text
 
 router = APIRouter(tags=["operations"])
@@ -11,7 +13,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> ORJSONResponse:
+async def readyz(request: Request) -> Response:
     checks: dict[str, str] = {}
     try:
         async with request.app.state.engine.connect() as conn:
@@ -20,5 +22,5 @@ async def readyz(request: Request) -> ORJSONResponse:
     except Exception:  # noqa: BLE001 - any failure means not ready
         checks["database"] = "unavailable"
     ready = checks["database"] == "ok"
-    return ORJSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+    return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
                           status_code=200 if ready else 503)

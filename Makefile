@@ -1,0 +1,45 @@
+# One target per chore; `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: help install demo dev test test-fast worker migrate seed bench bench-quick up
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)  ## Create the virtualenv and install pinned requirements
+
+demo: install  ## Run the demo: embedded PostgreSQL, seeded project, server on :8000
+	$(BIN)/sightline demo
+
+dev: install  ## Run the API server with the current SIGHTLINE_* settings
+	$(BIN)/sightline serve
+
+worker: install  ## Run a background worker
+	$(BIN)/sightline worker
+
+migrate: install  ## Apply database migrations
+	$(BIN)/sightline migrate
+
+up:  ## Start the local PostgreSQL and Redis servers when they are not running
+	bash scripts/services-up.sh
+
+test: install  ## Run the whole test suite against real PostgreSQL and Redis
+	$(BIN)/python -m pytest -n 2
+
+test-fast: install  ## Run the tests, stopping at the first failure
+	$(BIN)/python -m pytest -x -n 2
+
+bench: install  ## Full benchmark (10M events); writes docs/benchmarks.md
+	$(BIN)/sightline bench
+
+bench-quick: install  ## Quick benchmark for development (under 3 minutes)
+	$(BIN)/sightline bench --quick
