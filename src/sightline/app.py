@@ -8,7 +8,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sightline.auth.deps import KeyCache
 from sightline.cache.freshness import NoFreshness
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
@@ -17,7 +16,9 @@ from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.endpoints import router as ops_router
 from sightline.problems import install_problem_handlers, problem_response
 from sightline.projects.endpoints import router as projects_router
+from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
+from sightline.ttlcache import TtlCache
 
 
 def database_url(settings: Settings) -> str:
@@ -30,7 +31,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(database_url(settings), settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.key_cache = KeyCache(settings.cache.key_ttl.total_seconds())
+    app.state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
+    app.state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     app.state.freshness = NoFreshness()
     try:
         yield
@@ -54,6 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(PoolTimeout, on_pool_timeout)  # type: ignore[arg-type]
     app.add_middleware(RequestIdMiddleware)
-    for router in (ops_router, ingest_router, projects_router):
+    for router in (ops_router, ingest_router, projects_router, stats_router):
         app.include_router(router)
     return app

@@ -3,7 +3,6 @@
 The cache means a warm stats request costs no database query at all, key check included.
 """
 
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,30 +11,13 @@ from fastapi import Depends, Request
 from sightline.auth import queries
 from sightline.auth.keys import Scope, has_valid_checksum, hash_key
 from sightline.problems import Forbidden, NotFound, Unauthorized
+from sightline.ttlcache import TtlCache
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     project_id: str
     scope: Scope
-
-
-class KeyCache:
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000):
-        self.ttl = ttl_seconds
-        self.max_entries = max_entries
-        self._entries: dict[bytes, tuple[float, Principal | None]] = {}
-
-    def get(self, key_hash: bytes) -> tuple[bool, Principal | None]:
-        entry = self._entries.get(key_hash)
-        if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
-
-    def put(self, key_hash: bytes, principal: Principal | None) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key_hash] = (time.monotonic() + self.ttl, principal)
 
 
 def bearer_key(request: Request) -> str:
@@ -50,7 +32,7 @@ async def resolve_principal(request: Request, key: str) -> Principal:
     if not has_valid_checksum(key):
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
-    cache: KeyCache = request.app.state.key_cache
+    cache: TtlCache[bytes, Principal | None] = request.app.state.key_cache
     found, principal = cache.get(key_hash)
     if not found:
         async with request.app.state.sessionmaker() as session:

@@ -34,8 +34,12 @@ async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
     return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
 
 
+async def load_goals(db: AsyncSession, project_id: str) -> list[Goal]:
+    return list((await db.execute(queries.select_goals(project_id))).scalars())
+
+
 async def list_goals(db: AsyncSession, project_id: str) -> list[GoalOut]:
-    goals = (await db.execute(queries.select_goals(project_id))).scalars()
+    goals = await load_goals(db, project_id)
     return [GoalOut(id=g.id, name=g.name, event=g.event, page=g.page) for g in goals]
 
 

@@ -1,0 +1,72 @@
+"""Statements of the list reports that need more than a grouped aggregate."""
+
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
+
+from sightline.models import Goal
+from sightline.stats.sql.sources import EVENT, Source, same_session
+
+
+def page_goal_condition(path: ColumnElement[str], page: str) -> ColumnElement[bool]:
+    if page.endswith("*"):
+        return func.starts_with(path, page[:-1])
+    return path == page
+
+
+def goal_condition(events: Source, goal: Goal) -> ColumnElement[bool]:
+    e = events.rows.c
+    if goal.event is not None:
+        return e.name == goal.event
+    return and_(e.name == "pageview", page_goal_condition(e.path, goal.page or ""))
+
+
+def select_goal_totals(events: Source, goals: list[Goal]) -> Select:
+    """Visitors, conversions and revenue of every goal, in one pass over the matching events."""
+    e = events.rows.c
+    columns = []
+    for index, goal in enumerate(goals):
+        reached = goal_condition(events, goal)
+        columns += [
+            func.count(distinct(e.visitor_key)).filter(reached).label(f"visitors_{index}"),
+            func.count().filter(reached).label(f"conversions_{index}"),
+            func.sum(e.revenue).filter(reached).label(f"revenue_{index}"),
+        ]
+    return select(*columns).select_from(events.from_clause).where(*events.where)
+
+
+def select_page_pageviews(sessions: Source, paths: list[str]) -> Select:
+    """Pageviews of the given paths inside the matching sessions (for the exit rate)."""
+    matching = (select(sessions.rows.c.project_id, sessions.rows.c.visitor_id,
+                       sessions.rows.c.session_key)
+                .select_from(sessions.from_clause).where(*sessions.where).subquery("m"))
+    events = EVENT.alias("pe")
+    return (select(events.c.path.label("key"), func.count().label("pageviews"))
+            .select_from(events.join(matching, same_session(events, matching)))
+            .where(events.c.name == "pageview", events.c.path.in_(paths))
+            .group_by(events.c.path))
+
+
+def select_revenue_totals(events: Source) -> Select:
+    e = events.rows.c
+    has_order = e.revenue.is_not(None)
+    return select(
+        func.sum(e.revenue).label("revenue"),
+        func.count(e.revenue).label("orders"),
+        func.count(distinct(e.visitor_key)).filter(has_order).label("paying_visitors"),
+        func.count(distinct(e.visitor_key)).label("visitors"),
+    ).select_from(events.from_clause).where(*events.where)
+
+
+def select_funnel_events(events: Source, step_conditions: list[ColumnElement[bool]]) -> Select:
+    e = events.rows.c
+    flags = [condition.label(f"step_{i}") for i, condition in enumerate(step_conditions)]
+    return (select(e.visitor_key, e.ts, *flags).select_from(events.from_clause)
+            .where(*events.where, or_(*step_conditions))
+            .order_by(e.visitor_key, e.ts))
+
+
+def funnel_step_condition(events: Source, kind: str, value: str) -> ColumnElement[bool]:
+    e = events.rows.c
+    if kind == "page":
+        return and_(e.name == "pageview", e.path == value)
+    return e.name == value
+
