@@ -1,5 +1,6 @@
 """From a request to a cached response: resolve the project, validate, compute on a miss."""
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,3 +82,13 @@ def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]
         else:
             raise InvalidParameter(name, f"{name} must be a string or a whole number")
     return report, items
+
+
+async def compute_many(request: Request, db: AsyncSession, project_id: str,
+                       queries: list[StatsQuery], now: datetime) -> list[dict[str, Any]]:
+    """The response of every query ({"results", "meta"}), computed together (dashboards)."""
+    goals = (tuple(await projects.load_goals(db, project_id))
+             if any(q.report == "goals" for q in queries) else ())
+    ctx = service.Context(Runner(request.app.state.engine), project_id, now, goals)
+    results = await asyncio.gather(*(service.run_report(ctx, q) for q in queries))
+    return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]
