@@ -1,5 +1,6 @@
 """The FastAPI application factory and its lifespan (engines, cache, routers, handlers)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,17 +9,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sightline.cache.freshness import NoFreshness
+from sightline.cache.endpoints import router as cache_router
+from sightline.cache.freshness import open_cache
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
 from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.endpoints import router as ops_router
+from sightline.ops.metrics import Metrics, MetricsMiddleware, install_query_counter
 from sightline.problems import install_problem_handlers, problem_response
 from sightline.projects.endpoints import router as projects_router
+from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
 from sightline.ttlcache import TtlCache
+from sightline.worker.loop import work_forever
 
 
 def database_url(settings: Settings) -> str:
@@ -33,10 +38,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     app.state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
-    app.state.freshness = NoFreshness()
+    install_query_counter(engine)
+    app.state.cache = app.state.freshness = open_cache(settings, app.state.metrics)
+    app.state.job_signal = asyncio.Event()
+    in_process = (asyncio.create_task(work_forever(engine, app.state.job_signal))
+                  if settings.in_process_worker else None)
     try:
         yield
     finally:
+        if in_process is not None:
+            in_process.cancel()
+        await app.state.cache.close()
         await engine.dispose()
 
 
@@ -48,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Self-hosted analytics backend: ingest events, serve dashboard numbers fast.",
     )
     app.state.settings = settings
+    app.state.metrics = Metrics()
     install_problem_handlers(app)
 
     async def on_pool_timeout(request: Request, exc: PoolTimeout) -> Response:
@@ -55,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 "The database is busy; retry shortly", {"Retry-After": "1"})
 
     app.add_exception_handler(PoolTimeout, on_pool_timeout)  # type: ignore[arg-type]
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    for router in (ops_router, ingest_router, projects_router, stats_router):
+    for router in (ops_router, ingest_router, projects_router, stats_router, cache_router,
+                   reports_router):
         app.include_router(router)
     return app

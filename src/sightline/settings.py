@@ -23,6 +23,15 @@ class CacheSettings(BaseModel):
     key_ttl: timedelta = timedelta(seconds=10)
     socket_timeout: float = 0.05
     enabled: bool = True
+    key_prefix: str = ""
+    ttls: dict[str, timedelta] = {}  # per kind of result, e.g. {"stats.pages": 60}
+    lock_ttl: timedelta = timedelta(seconds=30)  # a computation holds its key's lock this long
+    lock_wait: timedelta = timedelta(seconds=10)  # then waiting requests compute themselves
+    breaker_threshold: int = 3  # consecutive failures that open the circuit
+    breaker_reset: timedelta = timedelta(seconds=1)  # open this long before one probe
+    max_connections: int = 64
+    pool_timeout: float = 1.0  # wait for a free Redis connection under load
+    memory_max_entries: int = 10_000
 
 
 class IngestSettings(BaseModel):
@@ -43,6 +52,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     webhook_secret: SecretStr = SecretStr("")
     log_json: bool = False
+    worker_in_process: bool | None = None
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     ingest: IngestSettings = IngestSettings()
@@ -50,6 +60,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def in_process_worker(self) -> bool:
+        """Embedded mode runs background jobs inside the server; otherwise `sightline worker`."""
+        return self.embedded if self.worker_in_process is None else self.worker_in_process
 
 
 @lru_cache

@@ -1,8 +1,9 @@
 from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 from starlette.responses import Response
 
 from sightline.jsonresp import json_response
-from sqlalchemy import text
 
 router = APIRouter(tags=["operations"])
 
@@ -14,6 +15,9 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
+    """Ready when the database answers. A degraded cache (Redis down or changes not yet
+    re-announced) is reported but keeps the instance ready: requests are served from the
+    database meanwhile."""
     checks: dict[str, str] = {}
     try:
         async with request.app.state.engine.connect() as conn:
@@ -21,6 +25,15 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception:  # noqa: BLE001 - any failure means not ready
         checks["database"] = "unavailable"
+    cache = request.app.state.cache
+    checks["cache"] = "ok" if await cache.ping() and not cache.degraded else "degraded"
+    checks["cache_backend"] = cache.backend.name
     ready = checks["database"] == "ok"
-    return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
-                          status_code=200 if ready else 503)
+    status = ("ready" if checks["cache"] == "ok" else "degraded") if ready else "unavailable"
+    return json_response({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)

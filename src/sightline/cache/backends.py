@@ -1,0 +1,208 @@
+"""One CacheBackend protocol, two implementations: Redis and an in-process memory store.
+
+Backends are thin and dumb: the rules (validity, single flight, stale serving, breaker) live in
+`cache.service`, so both behave the same. Redis errors propagate; the caller's breaker turns them
+into misses.
+"""
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from sightline.settings import CacheSettings
+
+META_FIELDS = ("seq", "inc", "at")
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One read of an entry together with everything needed to judge it."""
+
+    blob: bytes | None
+    seq: int  # the project's change counter now
+    incarnation: str
+    ingested_at: str | None  # when the last change was recorded (the data watermark)
+    versions: list[int]  # versions of the requested fields (0 when never changed)
+    epoch: int
+
+    @property
+    def newest_change(self) -> int:
+        return max(self.versions, default=0)
+
+
+def as_int(value: bytes | str | int | None) -> int:
+    return int(value) if value is not None else 0
+
+
+def as_str(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class CacheBackend(Protocol):
+    name: str
+
+    async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup: ...
+
+    async def store(self, entry: str, blob: bytes, ttl_ms: int, lock: str,
+                    token: str | None) -> None: ...
+
+    async def acquire(self, lock: str, token: str, ttl_ms: int) -> bool: ...
+
+    async def release(self, lock: str, token: str) -> None: ...
+
+    async def bump(self, versions: str, fields: list[str], incarnation: str,
+                   ingested_at: str) -> int: ...
+
+    async def bump_epoch(self, epoch: str) -> int: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+BUMP = """
+redis.call('HSETNX', KEYS[1], 'inc', ARGV[1])
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local current = redis.call('HGET', KEYS[1], 'at')
+if (not current) or current < ARGV[2] then redis.call('HSET', KEYS[1], 'at', ARGV[2]) end
+for i = 3, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], seq) end
+return seq
+"""
+
+STORE_AND_UNLOCK = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+
+class RedisBackend:
+    """Redis (or Redis Cluster: every key of a script shares the project's hash tag)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, settings: CacheSettings):
+        retry = Retry(NoBackoff(), 0)
+        self.pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=settings.max_connections, timeout=settings.pool_timeout,
+            socket_timeout=settings.socket_timeout, socket_connect_timeout=settings.socket_timeout,
+            retry=retry,
+        )
+        self.client = aioredis.Redis(connection_pool=self.pool, retry=retry)
+        self.bump_script = self.client.register_script(BUMP)
+        self.store_script = self.client.register_script(STORE_AND_UNLOCK)
+        self.release_script = self.client.register_script(RELEASE)
+
+    async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(entry)
+            pipe.hmget(versions, [*META_FIELDS, *fields])
+            pipe.get(epoch)
+            blob, values, current_epoch = await pipe.execute()
+        seq, incarnation, ingested_at, *changes = values
+        return Lookup(blob, as_int(seq), as_str(incarnation) or "", as_str(ingested_at),
+                      [as_int(v) for v in changes], as_int(current_epoch))
+
+    async def store(self, entry: str, blob: bytes, ttl_ms: int, lock: str,
+                    token: str | None) -> None:
+        await self.store_script(keys=[entry, lock], args=[blob, ttl_ms, token or ""])
+
+    async def acquire(self, lock: str, token: str, ttl_ms: int) -> bool:
+        return bool(await self.client.set(lock, token, nx=True, px=ttl_ms))
+
+    async def release(self, lock: str, token: str) -> None:
+        await self.release_script(keys=[lock], args=[token])
+
+    async def bump(self, versions: str, fields: list[str], incarnation: str,
+                   ingested_at: str) -> int:
+        return int(await self.bump_script(keys=[versions], args=[incarnation, ingested_at, *fields]))
+
+    async def bump_epoch(self, epoch: str) -> int:
+        return int(await self.client.incr(epoch))
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.pool.aclose()
+
+
+class MemoryBackend:
+    """The same contract inside one process (no Redis configured): entries are evicted oldest
+    first above `max_entries`."""
+
+    name = "memory"
+
+    def __init__(self, max_entries: int = 10_000):
+        self.max_entries = max_entries
+        self.values: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.counters: dict[str, int] = {}
+
+    def get(self, key: str) -> bytes | None:
+        item = self.values.get(key)
+        if item is None:
+            return None
+        if item[0] <= time.monotonic():
+            del self.values[key]
+            return None
+        return item[1]
+
+    def set(self, key: str, value: bytes, ttl_ms: int) -> None:
+        self.values[key] = (time.monotonic() + ttl_ms / 1000, value)
+        self.values.move_to_end(key)
+        while len(self.values) > self.max_entries:
+            self.values.popitem(last=False)
+
+    async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
+        table = self.hashes.get(versions, {})
+        return Lookup(self.get(entry), as_int(table.get("seq")), table.get("inc", ""),
+                      table.get("at"), [as_int(table.get(f)) for f in fields],
+                      self.counters.get(epoch, 0))
+
+    async def store(self, entry: str, blob: bytes, ttl_ms: int, lock: str,
+                    token: str | None) -> None:
+        self.set(entry, blob, ttl_ms)
+        if token and self.get(lock) == token.encode():
+            del self.values[lock]
+
+    async def acquire(self, lock: str, token: str, ttl_ms: int) -> bool:
+        if self.get(lock) is not None:
+            return False
+        self.set(lock, token.encode(), ttl_ms)
+        return True
+
+    async def release(self, lock: str, token: str) -> None:
+        if self.get(lock) == token.encode():
+            del self.values[lock]
+
+    async def bump(self, versions: str, fields: list[str], incarnation: str,
+                   ingested_at: str) -> int:
+        table = self.hashes.setdefault(versions, {"inc": incarnation})
+        seq = as_int(table.get("seq")) + 1
+        table["seq"] = str(seq)
+        if table.get("at", "") < ingested_at:
+            table["at"] = ingested_at
+        table.update(dict.fromkeys(fields, str(seq)))
+        return seq
+
+    async def bump_epoch(self, epoch: str) -> int:
+        self.counters[epoch] = self.counters.get(epoch, 0) + 1
+        return self.counters[epoch]
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.values.clear()

@@ -1,0 +1,89 @@
+"""POST /api/v1/hooks/invalidate: an outside change to a project's data, signed like Standard
+Webhooks (SPEC section 6)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+from starlette.responses import Response
+
+from sightline.cache import queries
+from sightline.db import DbSession
+from sightline.jsonresp import json_response
+from sightline.problems import (
+    BodyInvalid, InvalidParameter, MalformedBody, ServiceUnavailable, Unauthorized,
+)
+from sightline.projects import service as projects
+
+router = APIRouter(prefix="/api/v1/hooks", tags=["cache"])
+MAX_BODY = 64_000
+MAX_WEBHOOK_ID = 200
+
+
+class InvalidateIn(BaseModel):
+    project_id: str
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def verified_body(request: Request, body: bytes) -> bytes:
+    secret = request.app.state.settings.webhook_secret.get_secret_value()
+    if not secret:
+        raise ServiceUnavailable("Webhooks are not configured (SIGHTLINE_WEBHOOK_SECRET)")
+    try:
+        Webhook(secret).verify(body, dict(request.headers), json_parse=False)
+    except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
+        raise Unauthorized(f"Invalid webhook signature: {exc}") from None
+    if len(request.headers["webhook-id"]) > MAX_WEBHOOK_ID:
+        raise Unauthorized(f"webhook-id is longer than {MAX_WEBHOOK_ID} characters")
+    return body
+
+
+def parse(body: bytes) -> InvalidateIn:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedBody("The body is not valid JSON") from None
+    try:
+        change = InvalidateIn.model_validate(payload)
+    except ValidationError as exc:
+        raise BodyInvalid([{"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
+                           for e in exc.errors(include_url=False)]) from None
+    if change.date_from and change.date_to and change.date_from > change.date_to:
+        raise InvalidParameter("date_from", "date_from must not be after date_to")
+    return change
+
+
+def local_span(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC instants of the local days first..last."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time(), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, end - timedelta(microseconds=1)
+
+
+@router.post(
+    "/invalidate", status_code=202,
+    responses={400: {"description": "Malformed body"}, 401: {"description": "Bad signature"},
+               404: {"description": "Unknown project"}, 422: {"description": "Invalid body"}},
+)
+async def invalidate(request: Request, db: DbSession) -> Response:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise MalformedBody(f"The body exceeds {MAX_BODY} bytes")
+    change = parse(verified_body(request, body))
+    project = await projects.get_project(db, change.project_id)
+    first_time = (await db.execute(queries.insert_delivery(request.headers["webhook-id"]))).first()
+    await db.execute(queries.delete_old_deliveries())
+    if first_time is not None:
+        freshness = request.app.state.freshness
+        if change.date_from and change.date_to:
+            await freshness.data_changed(project.id, *local_span(change.date_from, change.date_to,
+                                                                 project.timezone))
+        else:
+            await freshness.project_changed(project.id)
+    return json_response({"status": "accepted", "replayed": first_time is None}, status_code=202)

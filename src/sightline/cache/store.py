@@ -1,0 +1,147 @@
+"""Guarded access to the cache backend, and the record of what changed (the freshness side).
+
+Every backend call goes through `call`: a failure or timeout is logged as `cache.degraded`,
+counted, fed to the circuit breaker and turned into the caller's default (a miss), never an
+error. A change that could not be recorded (backend down) is remembered; before the cache
+answers again, the global epoch is bumped, so that nothing cached before the outage is served
+as fresh afterwards.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import structlog
+from redis.exceptions import RedisError
+
+from sightline.cache import keys
+from sightline.cache.backends import CacheBackend, Lookup
+from sightline.cache.breaker import CircuitBreaker
+from sightline.ingest.service import TimeSpan
+from sightline.ops.metrics import Metrics
+from sightline.settings import CacheSettings
+
+log = structlog.get_logger()
+T = TypeVar("T")
+BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
+
+
+class CacheStore:
+    def __init__(self, backend: CacheBackend, settings: CacheSettings,
+                 metrics: Metrics | None = None, clock: Callable[[], float] = time.time):
+        self.backend = backend
+        self.settings = settings
+        self.prefix = settings.key_prefix
+        self.metrics = metrics
+        self.clock = clock
+        self.breaker = CircuitBreaker(settings.breaker_threshold,
+                                      settings.breaker_reset.total_seconds())
+        self.incarnation = uuid.uuid4().hex
+        self.lost_changes = False
+        self.recovery: asyncio.Task[None] | None = None
+        self.flights: dict[str, asyncio.Future[Any]] = {}  # in-process single flight, by key
+        self.seconds = 0.0  # total time spent waiting on the backend (for tests and timing)
+
+    @property
+    def degraded(self) -> bool:
+        return self.breaker.open or self.lost_changes
+
+    async def call(self, operation: str, factory: Callable[[], Awaitable[T]], default: T) -> T:
+        if not self.breaker.allow():
+            self.count_error(operation)
+            return default
+        started = time.perf_counter()
+        try:
+            result = await factory()
+        except BACKEND_ERRORS as exc:
+            self.seconds += time.perf_counter() - started
+            self.count_error(operation)
+            if self.breaker.failure():
+                log.warning("cache.degraded", backend=self.backend.name, operation=operation,
+                            error=type(exc).__name__)
+            return default
+        self.seconds += time.perf_counter() - started
+        if self.breaker.success():
+            log.info("cache.recovered", backend=self.backend.name)
+        return result
+
+    def count_error(self, operation: str) -> None:
+        if self.metrics is not None:
+            self.metrics.cache_errors.labels(operation).inc()
+
+    # Reading and writing entries
+
+    async def recover(self) -> bool:
+        """After lost changes, bump the epoch before anything cached is trusted again."""
+        if not self.lost_changes:
+            return True
+        epoch = await self.call("epoch", lambda: self.backend.bump_epoch(keys.epoch_key(self.prefix)),
+                                None)
+        if epoch is None:
+            return False
+        self.lost_changes = False
+        log.info("cache.epoch_bumped", epoch=epoch)
+        return True
+
+    async def lookup(self, project_id: str, entry: str, fields: list[str]) -> Lookup | None:
+        if not await self.recover():
+            return None
+        versions = keys.versions_key(self.prefix, project_id)
+        epoch = keys.epoch_key(self.prefix)
+        return await self.call("lookup", lambda: self.backend.lookup(entry, versions, epoch, fields),
+                               None)
+
+    async def store(self, entry: str, blob: bytes, ttl_ms: int, token: str | None) -> None:
+        await self.call("store", lambda: self.backend.store(entry, blob, ttl_ms,
+                                                            keys.lock_key(entry), token), None)
+
+    async def acquire(self, entry: str, token: str, ttl_ms: int) -> bool | None:
+        """True: ours; False: someone else's; None: the backend is unavailable."""
+        return await self.call("lock", lambda: self.backend.acquire(keys.lock_key(entry), token,
+                                                                    ttl_ms), None)
+
+    async def release(self, entry: str, token: str) -> None:
+        await self.call("unlock", lambda: self.backend.release(keys.lock_key(entry), token), None)
+
+    async def ping(self) -> bool:
+        ok = await self.call("ping", self.backend.ping, False) is None
+        return ok and await self.recover()
+
+    # Recording changes (the freshness interface called by ingest, goals and the webhook)
+
+    async def events_committed(self, project_id: str, touched: TimeSpan | None) -> None:
+        """Events were committed; `touched` spans every instant whose derived data changed
+        (None: nothing changed, e.g. a batch of duplicates)."""
+        if touched is not None:
+            await self.record(project_id, keys.change_fields(touched.start, touched.end))
+
+    async def data_changed(self, project_id: str, start: datetime, end: datetime) -> None:
+        await self.record(project_id, keys.change_fields(start, end))
+
+    async def project_changed(self, project_id: str) -> None:
+        """Something every result of the project may depend on changed (goals, an outside edit)."""
+        await self.record(project_id, keys.everything_fields())
+
+    async def record(self, project_id: str, fields: list[str]) -> None:
+        versions = keys.versions_key(self.prefix, project_id)
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        seq = await self.call(
+            "bump", lambda: self.backend.bump(versions, fields, self.incarnation, now), None)
+        if seq is None:
+            log.warning("cache.change_lost", project_id=project_id)
+            self.lost_changes = True
+            if self.recovery is None or self.recovery.done():
+                self.recovery = asyncio.create_task(self.keep_recovering())
+
+    async def keep_recovering(self) -> None:
+        """Bump the epoch as soon as the backend is back, even if no request comes."""
+        while not await self.recover():
+            await asyncio.sleep(self.breaker.reset_after)
+
+    async def close(self) -> None:
+        if self.recovery is not None:
+            self.recovery.cancel()
+        await self.backend.close()
