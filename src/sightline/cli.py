@@ -64,9 +64,10 @@ def migrate() -> None:
 @app.command()
 def worker() -> None:
     """Run background jobs (scheduled reports and maintenance)."""
-    from sightline.worker import run_worker
+    from sightline.worker.loop import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    asyncio.run(run_worker(settings, resolved_url(settings)))
 
 
 @project_app.command("create")

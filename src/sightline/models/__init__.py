@@ -4,11 +4,12 @@ from sightline.models.api_key import ApiKey
 from sightline.models.dashboard import Dashboard, ShareToken, Widget
 from sightline.models.event import Event
 from sightline.models.goal import Goal
+from sightline.models.job import Job
 from sightline.models.project import Project
 from sightline.models.session import Session
 from sightline.models.webhook import WebhookDelivery
 
 __all__ = [
-    "ApiKey", "Dashboard", "Event", "Goal", "Project", "Session", "ShareToken",
+    "ApiKey", "Dashboard", "Event", "Goal", "Job", "Project", "Session", "ShareToken",
     "WebhookDelivery", "Widget",
 ]

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,10 +44,10 @@ def dependency_span(query: StatsQuery) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-async def compute(request: Request, db: AsyncSession, project_id: str, query: StatsQuery,
+async def compute(engine: AsyncEngine, db: AsyncSession, project_id: str, query: StatsQuery,
                   now: datetime) -> dict[str, Any]:
     goals = tuple(await projects.load_goals(db, project_id)) if query.report == "goals" else ()
-    ctx = service.Context(Runner(request.app.state.engine), project_id, now, goals)
+    ctx = service.Context(Runner(engine), project_id, now, goals)
     return {"results": await service.run_report(ctx, query), "meta": query.meta()}
 
 
@@ -58,7 +58,7 @@ async def serve_report(request: Request, db: AsyncSession, project_id: str, repo
     query = parse_query(report, items, project.timezone, now)
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
                          dependency_span(query),
-                         lambda: compute(request, db, project_id, query, now))
+                         lambda: compute(request.app.state.engine, db, project_id, query, now))
 
 
 def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:

@@ -1,0 +1,24 @@
+from fastapi import APIRouter, Request
+
+from sightline.auth.deps import ReadKey
+from sightline.db import DbSession
+from sightline.reports import service
+from sightline.reports.schemas import ReportCreate, ReportOut
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}/reports", tags=["reports"])
+PROBLEMS = {400: {"description": "Invalid query"}, 401: {"description": "No key"},
+            403: {"description": "Wrong scope"}, 404: {"description": "Not found"}}
+
+
+@router.post("", status_code=202, response_model=ReportOut, responses=PROBLEMS)
+async def request_report(project_id: str, body: ReportCreate, request: Request, key: ReadKey,
+                         db: DbSession) -> ReportOut:
+    report = await service.request_report(db, key.project_id, body)
+    await db.commit()
+    request.app.state.job_signal.set()
+    return report
+
+
+@router.get("/{report_id}", response_model=ReportOut, responses=PROBLEMS)
+async def get_report(project_id: str, report_id: int, key: ReadKey, db: DbSession) -> ReportOut:
+    return await service.get_report(db, key.project_id, report_id)
