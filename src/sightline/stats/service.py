@@ -89,7 +89,8 @@ async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
     if query.compare:
         ranges.append(periods.comparison_range(query.compare, query.date_from, query.date_to))
     zone = ZoneInfo(query.tz)
-    rows = [await totals(ctx, query, *periods.instant_range(a, b, zone)) for a, b in ranges]
+    rows = await asyncio.gather(
+        *(totals(ctx, query, *periods.instant_range(a, b, zone)) for a, b in ranges))
     results = {}
     for name in OVERVIEW_METRICS:
         value = metrics.exact(name, rows[0])

@@ -16,7 +16,7 @@ from sightline.projects.schemas import ProjectOut
 from sightline.stats import service
 from sightline.stats.params import parse_query
 from sightline.stats.query import FUNNEL_WINDOWS, StatsQuery
-from sightline.stats.runner import Runner
+from sightline.stats.runner import BatchingRunner, Runner
 from sightline.ttlcache import TtlCache
 
 
@@ -89,6 +89,6 @@ async def compute_many(request: Request, db: AsyncSession, project_id: str,
     """The response of every query ({"results", "meta"}), computed together (dashboards)."""
     goals = (tuple(await projects.load_goals(db, project_id))
              if any(q.report == "goals" for q in queries) else ())
-    ctx = service.Context(Runner(request.app.state.engine), project_id, now, goals)
+    ctx = service.Context(BatchingRunner(request.app.state.engine), project_id, now, goals)
     results = await asyncio.gather(*(service.run_report(ctx, q) for q in queries))
     return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]
