@@ -183,6 +183,13 @@ class Plan:
         delay = POLL_FIRST
         while True:
             got = await self.store.acquire(self.entry, token, self.lock_ms())
+            if got:  # the previous holder may have stored the entry since our lookup
+                newer = await self.lookup()
+                judged = self.judge(newer) if newer is not None else None
+                if judged is not None and judged[0] == "fresh":
+                    await self.store.release(self.entry, token)
+                    return judged[1]
+                look = newer or look
             if got is not False or time.monotonic() > deadline:
                 return await self.compute(look, "MISS", token if got else None)
             await asyncio.sleep(delay)
