@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
+from sightline.dashboards.endpoints import router as dashboards_router
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
 from sightline.ingest.endpoints import router as ingest_router
@@ -73,4 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (ops_router, ingest_router, projects_router, stats_router, cache_router,
                    reports_router):
         app.include_router(router)
+    app.include_router(dashboards_router)
     return app
