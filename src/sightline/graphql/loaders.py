@@ -1,0 +1,69 @@
+"""Per-operation DataLoaders: whatever a query nests, each kind of lookup runs once per tick.
+
+All the dashboards a selection touches load in one call (two statements: dashboards, widgets),
+and every stats field and widget `data` of the operation is computed in one `compute_many`.
+"""
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+
+from sightline.dashboards import service as dashboards
+from sightline.models import Dashboard
+from sightline.projects import service as projects
+from sightline.projects.schemas import GoalOut, ProjectOut
+from sightline.stats import serving
+from sightline.stats.query import StatsQuery
+
+StatsKey = tuple[str, StatsQuery]
+
+
+class Loaders:
+    def __init__(self, request: Request, db: AsyncSession, lock: asyncio.Lock, now: datetime):
+        self.request, self.db, self.lock, self.now = request, db, lock, now
+        self.project = DataLoader[str, ProjectOut](self.load_projects)
+        self.goals = DataLoader[str, list[GoalOut]](self.load_goals)
+        self.dashboards = DataLoader[str, list[Dashboard]](self.load_project_dashboards)
+        self.dashboard = DataLoader[tuple[str, str], Dashboard | None](self.load_dashboards)
+        self.stats = DataLoader[StatsKey, dict[str, Any]](self.compute)
+
+    async def load_projects(self, project_ids: list[str]) -> list[ProjectOut]:
+        async with self.lock:
+            return [await serving.project_of(self.request, self.db, p) for p in project_ids]
+
+    async def load_goals(self, project_ids: list[str]) -> list[list[GoalOut]]:
+        async with self.lock:
+            return [await projects.list_goals(self.db, p) for p in project_ids]
+
+    async def load_project_dashboards(self, project_ids: list[str]) -> list[list[Dashboard]]:
+        async with self.lock:
+            return [await dashboards.load_dashboards(self.db, p) for p in project_ids]
+
+    async def load_dashboards(self, keys: list[tuple[str, str]]) -> list[Dashboard | None]:
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for project_id, dashboard_id in keys:
+            wanted[project_id].append(dashboard_id)
+        found: dict[tuple[str, str], Dashboard] = {}
+        async with self.lock:
+            for project_id, ids in wanted.items():
+                for dashboard in await dashboards.load_dashboards_by_id(self.db, project_id, ids):
+                    found[(project_id, dashboard.id)] = dashboard
+        return [found.get(key) for key in keys]
+
+    async def compute(self, keys: list[StatsKey]) -> list[dict[str, Any]]:
+        """Every stats query of the operation, one compute_many per project."""
+        by_project: dict[str, list[StatsQuery]] = defaultdict(list)
+        for project_id, query in keys:
+            by_project[project_id].append(query)
+        results: dict[StatsKey, dict[str, Any]] = {}
+        async with self.lock:  # compute_many reads goals through the session
+            for project_id, queries in by_project.items():
+                computed = await serving.compute_many(self.request, self.db, project_id, queries,
+                                                      self.now)
+                results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
+        return [results[key] for key in keys]
