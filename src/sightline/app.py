@@ -14,6 +14,7 @@ from sightline.cache.freshness import open_cache
 from sightline.dashboards.endpoints import router as dashboards_router
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
+from sightline.graphql.schema import router as graphql_router
 from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.endpoints import router as ops_router
@@ -75,4 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    reports_router):
         app.include_router(router)
     app.include_router(dashboards_router)
+    app.include_router(graphql_router)
     return app
