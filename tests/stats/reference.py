@@ -802,10 +802,12 @@ def breakdown(data: Data, query: Query) -> list[dict[str, Any]]:
     metrics = (query.one("metrics", "visitors") or "visitors").split(",")
     if dimension in SESSION_DIMENSIONS:
         return session_list(data, query, dimension, metrics)
-    # Interpretation: breakdown by page counts pageviews only (the same query as `pages`); by
-    # event or prop:<key>, every matching event.
-    only: Callable[[Event], bool] = (lambda e: e.name == "pageview") if dimension == "page" \
-        else (lambda e: True)
+    # Interpretation: a breakdown by a dimension counts what that dimension's own list counts:
+    # by page, pageviews only (as `pages`); by event, custom events only (as `events`); by
+    # prop:<key>, every event carrying the key (as `properties/{key}`).
+    only: Callable[[Event], bool] = {
+        "page": lambda e: e.name == "pageview", "event": lambda e: e.name != "pageview",
+    }.get(dimension, lambda e: True)
     return event_list(data, query, dimension, metrics, only=only)
 
 
