@@ -6,8 +6,9 @@ so that answers after late events are checked too (read-your-writes through the 
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -296,3 +297,58 @@ async def test_api_gives_the_hand_computed_answers(name: str, client, db) -> Non
             continue
         same(await site.results(step.endpoint, step.params), step.expected,
              (step.endpoint, step.params))
+
+
+# --- The two reports that depend on the server's clock -----------------------------------------
+
+
+def ago(minutes: float, now: datetime) -> str:
+    return (now - timedelta(minutes=minutes)).isoformat()
+
+
+async def test_realtime_counts_the_last_five_minutes(client, db) -> None:
+    site = await new_site(client, db, "Europe/Berlin")
+    now = datetime.now(UTC)
+    await site.send([
+        pv("v1", ago(1, now), "/a"), pv("v2", ago(3, now), "/a"), ev("click", "v2", ago(2, now)),
+        pv("v3", ago(4, now), "/b"), pv("v4", ago(10, now), "/c"),
+        pv("v5", ago(-10, now), "/d"),  # ten minutes ahead: valid, but not in the last five
+    ])
+    expected = {"visitors": 3, "pageviews": 3,
+                "pages": [{"page": "/a", "visitors": 2, "pageviews": 2},
+                          {"page": "/b", "visitors": 1, "pageviews": 1}]}
+    same(site.reference("realtime", {}, now), expected, "reference")
+    same(await site.results("realtime", {}), expected, "realtime")
+    only_b = {"visitors": 1, "pageviews": 2, "pages": [{"page": "/b", "visitors": 1,
+                                                        "pageviews": 2}]}
+    await site.send([pv("v3", ago(4.5, now), "/b", country="NZ")])  # v3's session starts in NZ
+    same(site.reference("realtime", {"filters": "country==NZ"}, now), only_b, "reference NZ")
+    same(await site.results("realtime", {"filters": "country==NZ"}), only_b, "realtime NZ")
+
+
+@pytest.mark.parametrize("period", ["today", "yesterday", "7d", "30d", "month", "12mo", None])
+async def test_periods_are_relative_to_today_in_the_zone(client, db, period: str | None) -> None:
+    """Events on the edges of every period; the answers must be the reference's for the same
+    `now` (checked against hand-made edges, not against the engine's own calendar)."""
+    site = await new_site(client, db, "America/New_York")
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo("America/New_York")).date()
+    edges = [today, today - timedelta(days=1), today - timedelta(days=6),
+             today - timedelta(days=7), today - timedelta(days=29), today - timedelta(days=30),
+             today.replace(day=1), today.replace(day=1) - timedelta(days=1),
+             reference.months_back(today, 11), reference.months_back(today, 11) - timedelta(days=1)]
+    events = []
+    for index, day in enumerate(edges):
+        first = reference.first_instant(day, ZoneInfo("America/New_York"))
+        events.append(pv(f"early{index}", first.isoformat(), f"/d{index}"))
+        last = min(first + timedelta(hours=23, minutes=59), now - timedelta(seconds=1))
+        events.append(pv(f"late{index}", last.isoformat(), f"/d{index}"))
+    await site.send(events)
+    params = {"period": period} if period else {}
+    for endpoint, extra in [("overview", {}), ("pages", {"limit": "1000"}),
+                            ("timeseries", {"interval": "month" if period == "12mo" else "day"})]:
+        query = {**params, **extra}
+        if datetime.now(UTC).astimezone(ZoneInfo("America/New_York")).date() != today:
+            pytest.skip("midnight passed during the test")
+        same(await site.results(endpoint, query), site.reference(endpoint, query, now),
+             (endpoint, query))
