@@ -1,6 +1,6 @@
 """Reports are computed by a worker from the durable queue, over the stats service."""
 
-from sightline.reports.tasks import TASKS
+from sightline.worker.loop import TASKS
 from sightline.worker.queue import run_one
 from tests.factories import auth, make_event, make_project, send_events
 

@@ -9,6 +9,7 @@ from sightline.db import DbSession
 from sightline.ingest import service
 from sightline.ingest.schemas import EventIn, IngestAccepted
 from sightline.jsonresp import json_response
+from sightline.projects import service as projects
 from sightline.problems import MalformedBody, PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -54,8 +55,10 @@ async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> Resp
     now = datetime.now(UTC)
     batch = service.unwrap_batch(payload, settings.max_events)
     events = service.validate_batch(batch, now, settings.future_tolerance)
-    result = await service.store_events(db, key.project_id, events, now, settings.session_timeout)
+    project = await projects.cached_project(request, key.project_id)
+    result = await service.store_events(db, project, events, now, settings.session_timeout)
     await db.commit()
+    request.app.state.job_signal.set()
     await request.app.state.freshness.events_committed(key.project_id, result.touched)
     return json_response(
         {"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202

@@ -11,6 +11,8 @@ from sightline.ingest import queries
 from sightline.ingest.normalize import StoredEvent, to_stored
 from sightline.ingest.schemas import EventIn
 from sightline.problems import BatchInvalid, PayloadTooLarge
+from sightline.projects.schemas import ProjectOut
+from sightline.rollups import service as rollups
 
 EVENTS = TypeAdapter(list[EventIn])
 
@@ -79,9 +81,11 @@ def columns_of(events: list[StoredEvent]) -> dict[str, list[Any]]:
 
 
 async def store_events(
-    db: AsyncSession, project_id: str, events: list[EventIn], now: datetime,
+    db: AsyncSession, project: ProjectOut, events: list[EventIn], now: datetime,
     session_timeout: timedelta,
 ) -> IngestResult:
+    """Store a validated batch once; rebuild the sessions it touches; mark stale rollup days."""
+    project_id = project.id
     stored = first_of_each_id([to_stored(event, now) for event in events])
     await db.execute(queries.LOCK_PROJECT, {"project_id": project_id})
     ids = (await db.execute(queries.INSERT_EVENTS,
@@ -89,6 +93,10 @@ async def store_events(
     spans = await rebuild_explicit_sessions(db, project_id, ids)
     spans += await rebuild_auto_sessions(db, project_id, ids, session_timeout)
     touched = TimeSpan(min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+    if touched is not None:
+        await rollups.register_visitors(db, project_id, [e.visitor_key for e in stored])
+        await rollups.mark_stale(db, project_id, project.timezone, touched.start, touched.end)
+        await rollups.schedule_build(db, project_id)
     return IngestResult(accepted=len(ids), duplicates=len(events) - len(ids), touched=touched)
 
 

@@ -6,10 +6,11 @@ from sightline.models.event import Event
 from sightline.models.goal import Goal
 from sightline.models.job import Job
 from sightline.models.project import Project
+from sightline.models.rollup import RollupDay, RollupState, Visitor
 from sightline.models.session import Session
 from sightline.models.webhook import WebhookDelivery
 
 __all__ = [
-    "ApiKey", "Dashboard", "Event", "Goal", "Job", "Project", "Session", "ShareToken",
-    "WebhookDelivery", "Widget",
+    "ApiKey", "Dashboard", "Event", "Goal", "Job", "Project", "RollupDay", "RollupState",
+    "Session", "ShareToken", "Visitor", "WebhookDelivery", "Widget",
 ]

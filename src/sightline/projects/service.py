@@ -1,6 +1,7 @@
 """Projects, their keys and their goals."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 from sightline.auth.keys import Scope, display_prefix, generate_key, hash_key
 from sightline.ids import new_id
@@ -8,6 +9,7 @@ from sightline.models import ApiKey, Goal, Project
 from sightline.problems import NotFound
 from sightline.projects import queries
 from sightline.projects.schemas import GoalCreate, GoalOut, ProjectCreated, ProjectKeys, ProjectOut
+from sightline.ttlcache import TtlCache
 
 
 async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> ProjectCreated:
@@ -32,6 +34,18 @@ async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
     if project is None:
         raise NotFound(f"Project {project_id} not found")
     return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+
+
+async def cached_project(request: Request, project_id: str) -> ProjectOut:
+    """The project, from a short in-process cache; a miss uses a short-lived session so the
+    caller holds no pooled connection while it waits on other work."""
+    cache: TtlCache[str, ProjectOut] = request.app.state.project_cache
+    found, project = cache.get(project_id)
+    if not found or project is None:
+        async with request.app.state.sessionmaker() as db:
+            project = await get_project(db, project_id)
+        cache.put(project_id, project)
+    return project
 
 
 async def load_goals(db: AsyncSession, project_id: str) -> list[Goal]:

@@ -18,7 +18,7 @@ async def export_report(engine: AsyncEngine, db: AsyncSession, job: ClaimedJob) 
     now = datetime.now(UTC)
     report, items = serving.query_object_items(job.payload["query"])
     query = parse_query(report, items, project.timezone, now)
-    data = await serving.compute(engine, db, job.project_id, query, now)
+    data = await serving.compute(engine, project, query, now)
     return {**data, "computed_at": now.isoformat()}
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    DateTime, Select, Text, cast, func, literal, literal_column, select, text, union_all,
+    DateTime, LargeBinary, Select, Text, cast, func, literal, literal_column, select, text, union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -47,16 +47,21 @@ def as_json_rows(index: int, statement: Select) -> Select:
     return select(literal(index).label("i"), cast(aggregated, Text).label("rows"))
 
 
-def datetime_columns(statement: Select) -> list[str]:
-    return [c.name for c in statement.selected_columns if isinstance(c.type, DateTime)]
+def columns_of_type(statement: Select, kind: type) -> list[str]:
+    return [c.name for c in statement.selected_columns if isinstance(c.type, kind)]
 
 
 def decode_rows(raw: str, statement: Select) -> list[dict[str, Any]]:
+    """JSON rows back to Python values: numbers exact, timestamps and bytea restored."""
     rows: list[dict[str, Any]] = json.loads(raw, parse_float=Decimal)
-    for name in datetime_columns(statement):
+    for name in columns_of_type(statement, DateTime):
         for row in rows:
             if row[name] is not None:
                 row[name] = datetime.fromisoformat(row[name])
+    for name in columns_of_type(statement, LargeBinary):
+        for row in rows:
+            if row[name] is not None:
+                row[name] = bytes.fromhex(row[name].removeprefix("\\x"))
     return rows
 
 

@@ -49,6 +49,7 @@ EVENT_LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 class Context:
     runner: Runner
     project_id: str
+    timezone: str
     now: datetime
     goals: tuple[Goal, ...] = ()
 
@@ -333,7 +334,7 @@ async def breakdown(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     return await event_list(ctx, query, dimension, query.metrics, dimension)
 
 
-async def run_report(ctx: Context, query: StatsQuery) -> Any:
+async def run_on_base_tables(ctx: Context, query: StatsQuery) -> Any:
     report = query.report
     if report in SESSION_LISTS:
         dimension, names = SESSION_LISTS[report]

@@ -11,22 +11,14 @@ from starlette.responses import Response
 
 from sightline.cache.service import respond
 from sightline.problems import InvalidParameter
+from sightline.models import Goal
 from sightline.projects import service as projects
 from sightline.projects.schemas import ProjectOut
+from sightline.stats import engine as stats_engine
 from sightline.stats import service
 from sightline.stats.params import parse_query
 from sightline.stats.query import FUNNEL_WINDOWS, StatsQuery
 from sightline.stats.runner import BatchingRunner, Runner
-from sightline.ttlcache import TtlCache
-
-
-async def project_of(request: Request, db: AsyncSession, project_id: str) -> ProjectOut:
-    cache: TtlCache[str, ProjectOut] = request.app.state.project_cache
-    found, project = cache.get(project_id)
-    if not found or project is None:
-        project = await projects.get_project(db, project_id)
-        cache.put(project_id, project)
-    return project
 
 
 def dependency_span(query: StatsQuery) -> tuple[datetime, datetime] | None:
@@ -44,21 +36,28 @@ def dependency_span(query: StatsQuery) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-async def compute(engine: AsyncEngine, db: AsyncSession, project_id: str, query: StatsQuery,
+async def goals_for(engine: AsyncEngine, project_id: str, queries: list[StatsQuery]) -> tuple[Goal, ...]:
+    if not any(q.report == "goals" for q in queries):
+        return ()
+    async with AsyncSession(engine) as db:
+        return tuple(await projects.load_goals(db, project_id))
+
+
+async def compute(engine: AsyncEngine, project: ProjectOut, query: StatsQuery,
                   now: datetime) -> dict[str, Any]:
-    goals = tuple(await projects.load_goals(db, project_id)) if query.report == "goals" else ()
-    ctx = service.Context(Runner(engine), project_id, now, goals)
-    return {"results": await service.run_report(ctx, query), "meta": query.meta()}
+    goals = await goals_for(engine, project.id, [query])
+    ctx = service.Context(Runner(engine), project.id, project.timezone, now, goals)
+    return {"results": await stats_engine.run_report(ctx, query), "meta": query.meta()}
 
 
 async def serve_report(request: Request, db: AsyncSession, project_id: str, report: str,
                        items: Iterable[tuple[str, Any]]) -> Response:
-    project = await project_of(request, db, project_id)
+    project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     query = parse_query(report, items, project.timezone, now)
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
                          dependency_span(query),
-                         lambda: compute(request.app.state.engine, db, project_id, query, now))
+                         lambda: compute(request.app.state.engine, project, query, now))
 
 
 def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
@@ -87,8 +86,9 @@ def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]
 async def compute_many(request: Request, db: AsyncSession, project_id: str,
                        queries: list[StatsQuery], now: datetime) -> list[dict[str, Any]]:
     """The response of every query ({"results", "meta"}), computed together (dashboards)."""
-    goals = (tuple(await projects.load_goals(db, project_id))
-             if any(q.report == "goals" for q in queries) else ())
-    ctx = service.Context(BatchingRunner(request.app.state.engine), project_id, now, goals)
-    results = await asyncio.gather(*(service.run_report(ctx, q) for q in queries))
+    project = await projects.cached_project(request, project_id)
+    engine = request.app.state.engine
+    goals = await goals_for(engine, project_id, queries)
+    ctx = service.Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
+    results = await asyncio.gather(*(stats_engine.run_report(ctx, q) for q in queries))
     return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]

@@ -6,11 +6,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.db import create_engine, make_sessionmaker
-from sightline.reports.tasks import TASKS
+from sightline.reports.tasks import TASKS as REPORT_TASKS
+from sightline.rollups.tasks import BUILD_TASK, build_rollups
 from sightline.settings import Settings
 from sightline.worker.queue import run_one
 
 log = structlog.get_logger()
+TASKS = {**REPORT_TASKS, BUILD_TASK: build_rollups}
 
 
 async def work_forever(engine: AsyncEngine, wake: asyncio.Event, poll_seconds: float = 1.0) -> None:

@@ -23,7 +23,7 @@ def event_column(events: FromClause, dimension: str) -> ColumnElement[str]:
         return events.c.path
     if dimension == "event":
         return events.c.name
-    return events.c.properties.op("->>")(dimension.removeprefix(PROPERTY_PREFIX))
+    return events.c.properties[dimension.removeprefix(PROPERTY_PREFIX)].astext
 
 
 def contains_any(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:

@@ -1,0 +1,201 @@
+"""Daily rollups: build them (worker), mark days stale (ingest), read them (stats).
+
+A day is a local date in the project's time zone. Rollups serve queries in that zone without
+filters. Days not built from their latest data (typically today) are computed from the event
+and session tables with the very same statements, then merged exactly: counts add up, visitor
+sets are unions of roaring bitmaps over Visitor.num.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pyroaring import BitMap
+from sqlalchemy import TextualSelect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sightline.rollups import queries
+from sightline.stats.periods import instant_range
+from sightline.stats.query import is_session_dimension
+from sightline.stats.runner import Runner
+
+BITMAP_COLUMNS = ("event_visitors", "paying_visitors", "session_visitors")
+COUNT_COLUMNS = ("events", "pageviews", "orders", "visits", "bounces", "session_pageviews",
+                 "exit_pageviews")
+SUM_COLUMNS = ("revenue", "duration")
+TOTAL = ""
+
+
+@dataclass
+class Aggregate:
+    """Aggregates of one dimension value over any set of days."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_COLUMNS, 0))
+    sums: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(SUM_COLUMNS, Decimal(0)))
+    sets: dict[str, BitMap] = field(default_factory=lambda: {c: BitMap() for c in BITMAP_COLUMNS})
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in COUNT_COLUMNS:
+            self.counts[name] += row.get(name) or 0
+        for name in SUM_COLUMNS:
+            self.sums[name] += Decimal(row.get(name) or 0)
+        for name in BITMAP_COLUMNS:
+            if row.get(name):
+                self.sets[name] |= as_bitmap(row[name])
+
+    def merge(self, other: "Aggregate") -> None:
+        for name in COUNT_COLUMNS:
+            self.counts[name] += other.counts[name]
+        for name in SUM_COLUMNS:
+            self.sums[name] += other.sums[name]
+        for name in BITMAP_COLUMNS:
+            self.sets[name] |= other.sets[name]
+
+    def metrics_row(self, session_list: bool) -> dict[str, Any]:
+        """The raw aggregates in the shape stats.metrics reads."""
+        visitors = self.sets["session_visitors" if session_list else "event_visitors"]
+        return {**self.counts, **self.sums, "visitors": len(visitors),
+                "paying_visitors": len(self.sets["paying_visitors"])}
+
+
+DayRows = dict[tuple[date, str, str], Aggregate]
+
+
+def as_bitmap(value: bytes | list[int]) -> BitMap:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BitMap.deserialize(bytes(value))
+    return BitMap(value)
+
+
+def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    """Every local date that overlaps [start, end]."""
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def needs_events(dimension: str | None) -> bool:
+    return dimension in (None, TOTAL) or not is_session_dimension(dimension)
+
+
+def needs_sessions(dimension: str | None) -> bool:
+    return dimension in (None, TOTAL) or is_session_dimension(dimension)
+
+
+def day_statements(project_id: str, day: date, zone: ZoneInfo,
+                   dimension: str | None) -> list[TextualSelect]:
+    start, end = instant_range(day, day, zone)
+    statements = []
+    if needs_events(dimension):
+        statements.append(queries.day_statement(queries.EVENT_DAY_ROWS, project_id, start, end,
+                                                dimension))
+    if needs_sessions(dimension):
+        statements.append(queries.day_statement(queries.SESSION_DAY_ROWS, project_id, start,
+                                                end, dimension))
+    if dimension in (None, "exit_page"):
+        statements.append(queries.day_statement(queries.EXIT_PAGEVIEWS, project_id, start, end))
+    return statements
+
+
+def combine(day: date, results: Iterable[Sequence[dict[str, Any]]], into: DayRows) -> DayRows:
+    for rows in results:
+        for row in rows:
+            into.setdefault((day, row["dimension"], row["value"]), Aggregate()).add(row)
+    return into
+
+
+async def mark_stale(db: AsyncSession, project_id: str, timezone: str,
+                     start: datetime, end: datetime) -> None:
+    days = local_days(start, end, ZoneInfo(timezone))
+    await db.execute(queries.BUMP_DAYS, {"project_id": project_id, "days": days})
+
+
+BUILD_DELAY = timedelta(seconds=2)
+
+
+async def schedule_build(db: AsyncSession, project_id: str) -> None:
+    await db.execute(queries.SCHEDULE_BUILD, {"project_id": project_id, "delay": BUILD_DELAY})
+
+
+async def register_visitors(db: AsyncSession, project_id: str, visitor_keys: list[int]) -> None:
+    await db.execute(queries.INSERT_NEW_VISITORS,
+                     {"project_id": project_id, "visitor_keys": visitor_keys})
+
+
+async def build_day(db: AsyncSession, project_id: str, day: date, zone: ZoneInfo) -> int:
+    """Rebuild one day's rollup rows; it counts as built only for the version read first."""
+    params = {"project_id": project_id, "day": day}
+    version = (await db.execute(queries.SELECT_DAY_VERSION, params)).scalar() or 0
+    start, end = instant_range(day, day, zone)
+    await db.execute(queries.INSERT_NEW_VISITORS_OF_RANGE,
+                     {"project_id": project_id, "start": start, "end": end})
+    results = [(await db.execute(s)).mappings().all() for s in day_statements(project_id, day,
+                                                                              zone, None)]
+    rows = combine(day, results, {})
+    await db.execute(queries.DELETE_DAY, params)
+    if rows:
+        await db.execute(queries.INSERT_DAY_ROWS, {**params, **column_arrays(rows)})
+    await db.execute(queries.MARK_BUILT, {**params, "version": version})
+    return len(rows)
+
+
+def column_arrays(rows: DayRows) -> dict[str, list[Any]]:
+    keys = list(rows)
+    arrays: dict[str, list[Any]] = {"dimension": [k[1] for k in keys],
+                                    "value": [k[2] for k in keys]}
+    for name in COUNT_COLUMNS:
+        arrays[name] = [rows[k].counts[name] for k in keys]
+    for name in SUM_COLUMNS:
+        arrays[name] = [rows[k].sums[name] for k in keys]
+    for name in BITMAP_COLUMNS:
+        arrays[name] = [rows[k].sets[name].serialize() if rows[k].sets[name] else None
+                        for k in keys]
+    return arrays
+
+
+async def build_stale_days(db: AsyncSession, project_id: str, timezone: str) -> list[date]:
+    days = list((await db.execute(queries.SELECT_STALE_DAYS, {"project_id": project_id})).scalars())
+    for day in days:
+        await build_day(db, project_id, day, ZoneInfo(timezone))
+        await db.commit()
+    return days
+
+
+async def read_days(runner: Runner, project_id: str, timezone: str, first: date, last: date,
+                    dimension: str) -> dict[date, dict[str, Aggregate]]:
+    """Per day and value, the aggregates of `dimension` ('' for totals) over [first, last]."""
+    zone = ZoneInfo(timezone)
+    built = {row["day"] for row in await runner.rows(
+        queries.select_built_days(project_id, first, last))}
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    tail = [day for day in days if day not in built]
+    built_days = [day for day in days if day in built]
+    statements = [queries.select_day_rows(project_id, built_days, dimension)] if built_days else []
+    per_tail_day = [day_statements(project_id, day, zone, dimension) for day in tail]
+    results = await runner.all(*statements, *(s for group in per_tail_day for s in group))
+    by_day: dict[date, dict[str, Aggregate]] = {day: {} for day in days}
+    if built_days:
+        for row in results[0]:
+            by_day[to_date(row["day"])].setdefault(row["value"], Aggregate()).add(row)
+    offset = len(statements)
+    for day, group in zip(tail, per_tail_day, strict=True):
+        for rows in results[offset: offset + len(group)]:
+            for row in rows:
+                by_day[day].setdefault(row["value"], Aggregate()).add(row)
+        offset += len(group)
+    return by_day
+
+
+def to_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def merged(by_day: dict[date, dict[str, Aggregate]],
+           days: Iterable[date] | None = None) -> dict[str, Aggregate]:
+    total: dict[str, Aggregate] = {}
+    for day in days if days is not None else by_day:
+        for value, aggregate in by_day.get(day, {}).items():
+            total.setdefault(value, Aggregate()).merge(aggregate)
+    return total

@@ -1,0 +1,177 @@
+"""The reports that daily rollups answer: the same results as stats.service, from day rows."""
+
+import asyncio
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from pyroaring import BitMap
+
+from sightline.models import Goal
+from sightline.rollups import service as rollups
+from sightline.rollups.service import TOTAL, Aggregate
+from sightline.stats import metrics, periods
+from sightline.stats.query import StatsQuery, is_session_dimension
+from sightline.stats.service import (
+    EVENT_LISTS, OVERVIEW_METRICS, SESSION_LISTS, Context, sort_and_page,
+)
+
+
+async def aggregates(ctx: Context, first: date, last: date, dimension: str) -> dict[str, Aggregate]:
+    by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first, last,
+                                     dimension)
+    return rollups.merged(by_day)
+
+
+async def total(ctx: Context, first: date, last: date) -> dict[str, Any]:
+    merged = await aggregates(ctx, first, last, TOTAL)
+    return merged.get(TOTAL, Aggregate()).metrics_row(session_list=False)
+
+
+async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+    ranges = [(query.date_from, query.date_to)]
+    if query.compare:
+        ranges.append(periods.comparison_range(query.compare, query.date_from, query.date_to))
+    rows = await asyncio.gather(*(total(ctx, a, b) for a, b in ranges))
+    results = {}
+    for name in OVERVIEW_METRICS:
+        value = metrics.exact(name, rows[0])
+        entry: dict[str, Any] = {"value": metrics.shown(name, value)}
+        if query.compare:
+            previous = metrics.exact(name, rows[1])
+            entry["previous"] = metrics.shown(name, previous)
+            entry["change"] = metrics.change(value, previous)
+        results[name] = entry
+    return results
+
+
+async def timeseries(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    interval = query.interval or "day"
+    by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, query.date_from,
+                                     query.date_to, TOTAL)
+    buckets: dict[str, Aggregate] = {}
+    for day, values in by_day.items():
+        bucket = buckets.setdefault(periods.calendar_start(day, interval).isoformat(), Aggregate())
+        bucket.merge(values.get(TOTAL, Aggregate()))
+    labels = periods.buckets(query.date_from, query.date_to, periods.ZoneInfo(query.tz),
+                             interval).labels
+    return [{"date": label, **{m: metrics.show(m, buckets.get(label, Aggregate())
+                                               .metrics_row(session_list=False))
+                               for m in query.metrics}}
+            for label in labels]
+
+
+def listed(merged: dict[str, Aggregate], dimension: str, key_name: str, names: tuple[str, ...],
+           query: StatsQuery, total_visitors: int = 0) -> list[dict[str, Any]]:
+    session_list = is_session_dimension(dimension)
+    rows = []
+    for value, aggregate in merged.items():
+        raw = aggregate.metrics_row(session_list)
+        if session_list and not raw["visits"]:
+            continue
+        row = {key_name: value}
+        for name in names:
+            row[name] = (metrics.percent(raw["visitors"], total_visitors)
+                         if name == "conversion_rate" else metrics.show(name, raw))
+        rows.append(row)
+    return sort_and_page(rows, names[0], query)
+
+
+async def dimension_list(ctx: Context, query: StatsQuery, dimension: str, key_name: str,
+                         names: tuple[str, ...]) -> list[dict[str, Any]]:
+    merged, totals = await asyncio.gather(
+        aggregates(ctx, query.date_from, query.date_to, dimension),
+        total(ctx, query.date_from, query.date_to) if "conversion_rate" in names else _none(),
+    )
+    return listed(merged, dimension, key_name, names, query,
+                  totals["visitors"] if totals else 0)
+
+
+async def _none() -> None:
+    return None
+
+
+async def exit_pages(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    merged = await aggregates(ctx, query.date_from, query.date_to, "exit_page")
+    rows = [{"exit_page": value, "exits": a.counts["visits"],
+             "visitors": len(a.sets["session_visitors"]),
+             "exit_rate": metrics.percent(a.counts["visits"], a.counts["exit_pageviews"])}
+            for value, a in merged.items() if a.counts["visits"]]
+    return sort_and_page(rows, "exits", query)
+
+
+def goal_aggregate(goal: Goal, pages: dict[str, Aggregate], events: dict[str, Aggregate]) -> Aggregate:
+    reached = Aggregate()
+    if goal.event is not None:
+        reached.merge(events.get(goal.event, Aggregate()))
+        return reached
+    page = goal.page or ""
+    for value, aggregate in pages.items():
+        if value == page or (page.endswith("*") and value.startswith(page[:-1])):
+            reached.merge(aggregate)
+    return reached
+
+
+async def goals(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    if not ctx.goals:
+        return []
+    pages, events, totals = await asyncio.gather(
+        aggregates(ctx, query.date_from, query.date_to, "page"),
+        aggregates(ctx, query.date_from, query.date_to, "event"),
+        total(ctx, query.date_from, query.date_to),
+    )
+    results = []
+    for goal in ctx.goals:
+        reached = goal_aggregate(goal, pages, events)
+        visitors = len(reached.sets["event_visitors"])
+        results.append({"goal": goal.name, "visitors": visitors,
+                        "conversions": reached.counts["events"],
+                        "conversion_rate": metrics.percent(visitors, totals["visitors"]),
+                        "revenue": metrics.money(reached.sums["revenue"])})
+    return sort_and_page(results, "visitors", query)
+
+
+async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+    row = await total(ctx, query.date_from, query.date_to)
+    amount = row["revenue"]
+    return {
+        "revenue": metrics.money(amount), "orders": row["orders"],
+        "paying_visitors": row["paying_visitors"],
+        "average_order_value": metrics.two_decimals(amount, row["orders"]),
+        "arpu": metrics.two_decimals(amount, row["visitors"]),
+    }
+
+
+async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+    first = query.date_from - timedelta(days=29)
+    by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first,
+                                     query.date_to, TOTAL)
+    daily = [by_day[first + timedelta(days=i)].get(TOTAL, Aggregate()).sets["event_visitors"]
+             for i in range((query.date_to - first).days + 1)]
+    results, ratios = [], []
+    for index in range(29, len(daily)):
+        dau = len(daily[index])
+        wau = len(BitMap.union(*daily[index - 6: index + 1]))
+        mau = len(BitMap.union(*daily[index - 29: index + 1]))
+        results.append({"date": (first + timedelta(days=index)).isoformat(),
+                        "dau": dau, "wau": wau, "mau": mau})
+        if mau:
+            ratios.append(Fraction(dau, mau))
+    stickiness = metrics.percent(sum(ratios, Fraction(0)), len(ratios)) if ratios else 0.0
+    return {"days": results, "stickiness": stickiness}
+
+
+async def run_report(ctx: Context, query: StatsQuery) -> Any:
+    report = query.report
+    if report in SESSION_LISTS:
+        dimension, names = SESSION_LISTS[report]
+        return await dimension_list(ctx, query, dimension, dimension, names)
+    if report in EVENT_LISTS:
+        dimension, key_name, names = EVENT_LISTS[report]
+        return await dimension_list(ctx, query, dimension or query.dimension or "", key_name, names)
+    if report == "breakdown":
+        dimension = query.dimension or "page"
+        return await dimension_list(ctx, query, dimension, dimension, query.metrics)
+    handlers = {"overview": overview, "timeseries": timeseries, "exit-pages": exit_pages,
+                "goals": goals, "revenue": revenue, "active-users": active_users}
+    return await handlers[report](ctx, query)
