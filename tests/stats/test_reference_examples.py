@@ -265,8 +265,27 @@ FUNNEL = Case("UTC", [
          "dropoff": 2}]),
 ])
 
+# --- conversion_rate: the row's visitors over the query's without event/page/prop conditions ----
+CONVERSION = Case("UTC", [
+    Send([pv("a", "2024-03-10T10:00:00Z", "/", properties={"amount": 3}),
+          ev("signup", "a", "2024-03-10T10:01:00Z", revenue=0.125),
+          pv("b", "2024-03-10T10:00:00Z", "/x", country="DE"),
+          ev("signup", "b", "2024-03-10T10:02:00Z", revenue=1.005),
+          pv("c", "2024-03-10T10:00:00Z", "/docs/a", country="DE")]),
+    Check("breakdown", {**DAY, "dimension": "prop:amount", "metrics": "visitors,conversion_rate"},
+          [{"prop:amount": "3", "visitors": 1, "conversion_rate": 33.3}]),
+    Check("breakdown", {**DAY, "dimension": "prop:amount", "metrics": "conversion_rate,events"},
+          [{"prop:amount": "3", "conversion_rate": 33.3, "events": 1}]),  # F1
+    Check("goals", {**DAY, "filters": "country==DE;page!=/x"}, [
+        {"goal": "Docs", "visitors": 1, "conversions": 1, "conversion_rate": 50.0, "revenue": 0.0},
+        {"goal": "Signed up", "visitors": 1, "conversions": 1, "conversion_rate": 50.0,
+         "revenue": 1.01}]),
+    Check("revenue", DAY, {"revenue": 1.13, "orders": 2, "paying_visitors": 2,
+                           "average_order_value": 0.57, "arpu": 0.38}),
+], goals=({"name": "Signed up", "event": "signup"}, {"name": "Docs", "page": "/docs*"}))
+
 CASES = {"dst": DST, "weeks": WEEKS, "late": LATE, "filters": FILTERS, "properties": PROPERTIES,
-         "compare": COMPARE, "funnel": FUNNEL}
+         "compare": COMPARE, "funnel": FUNNEL, "conversion": CONVERSION}
 
 
 @pytest.mark.parametrize("name", CASES)
