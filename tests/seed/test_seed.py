@@ -1,7 +1,6 @@
 """The seeder stores what ingestion would store, builds the same sessions, and is deterministic."""
 
 import random
-import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,8 +9,9 @@ import orjson
 from sqlalchemy import select
 
 from sightline.models import Event, Session
+from sightline.models.rollup import RollupState, Visitor
 from sightline.seed.service import seed_project
-from sightline.seed.traffic import Traffic
+from sightline.seed.traffic import ROW_COLUMNS, Traffic, as_api_event
 from tests.factories import make_project, send_events
 
 END = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
@@ -19,30 +19,10 @@ EVENT_FIELDS = ("name", "ts", "visitor_id", "visitor_key", "session_id", "sessio
                 "referrer", "source", "utm_source", "utm_medium", "utm_campaign", "utm_content",
                 "utm_term", "country", "device", "browser", "os", "revenue", "properties")
 SESSION_FIELDS = tuple(c.name for c in Session.__table__.columns if c.name != "project_id")
-NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
-
-
-def typed(text: str) -> bool | int | float | str:
-    """A stored property text back to the JSON value an SDK would have sent."""
-    if text in ("true", "false"):
-        return text == "true"
-    if NUMBER.fullmatch(text):
-        return float(text) if any(c in text for c in ".eE") else int(text)
-    return text
 
 
 def as_sent(event: Event) -> dict[str, Any]:
-    sent: dict[str, Any] = {"name": event.name, "timestamp": event.ts.isoformat(),
-                            "visitor_id": event.visitor_id, "session_id": event.session_id}
-    for field in ("path", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_content",
-                  "utm_term", "country", "device", "browser", "os"):
-        if getattr(event, field) is not None:
-            sent[field] = getattr(event, field)
-    if event.revenue is not None:
-        sent["revenue"] = float(event.revenue)
-    if event.properties:
-        sent["properties"] = {k: typed(v) for k, v in event.properties.items()}
-    return sent
+    return as_api_event({c: getattr(event, c) for c in ROW_COLUMNS})
 
 
 async def rows(db, model, project_id: str, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -72,6 +52,10 @@ async def test_seeded_sessions_equal_the_sessions_ingest_builds(client, db):
     assert seeded_sessions == await rows(db, Session, ingested.id, SESSION_FIELDS)
     assert await rows(db, Event, seeded.id, EVENT_FIELDS) == await rows(
         db, Event, ingested.id, EVENT_FIELDS)
+    # As ingestion does: visitors registered, their days marked stale for the rollups.
+    for model, fields in ((Visitor, ("visitor_key",)), (RollupState, ("day", "built_version"))):
+        assert await rows(db, model, seeded.id, fields) == await rows(db, model, ingested.id,
+                                                                      fields)
 
 
 def test_same_seed_same_traffic_and_exact_count():

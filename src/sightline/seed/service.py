@@ -1,8 +1,10 @@
 """Seed a project with realistic traffic, fast: rows drawn in chunks, written by COPY.
 
-Events are stored exactly as ingestion would store them, and their sessions are built by the
-ingest's own session statements (seed/queries.py), so the stats cannot tell seeded traffic from
-ingested traffic. Drawing the next chunk overlaps with PostgreSQL writing the previous one.
+Events are stored exactly as ingestion would store them, their sessions are built by the
+ingest's own session statement (seed/queries.py), and, as ingestion does, the visitors are
+registered, the days marked stale for the rollups and a rollup build scheduled; so the stats
+cannot tell seeded traffic from ingested traffic. Drawing the next chunk overlaps with
+PostgreSQL writing the previous one.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sightline.projects.service import get_project
+from sightline.rollups import service as rollups
 from sightline.seed import queries
 from sightline.seed.traffic import ROW_COLUMNS, Chunk, Traffic
 
@@ -26,13 +29,14 @@ async def seed_project(
 ) -> dict[str, Any]:
     """Add `events` events over the `days` days ending at `end` (default now), with sessions."""
     started = time.perf_counter()
-    await get_project(db, project_id)
+    project = await get_project(db, project_id)
     traffic = Traffic(project_id, events, days, seed, end or datetime.now(UTC))
     await db.execute(queries.LOCK_PROJECT, {"project_id": project_id})
     await db.execute(queries.CREATE_SEEDED_SESSIONS)
     await db.execute(queries.SORT_IN_MEMORY)
     conn = (await (await db.connection()).get_raw_connection()).driver_connection
     stored = sessions = 0
+    first = last = None
     async for chunk in drawn_ahead(traffic.chunks(CHUNK_EVENTS)):
         await db.execute(queries.CLEAR_SEEDED_SESSIONS)
         await conn.copy_records_to_table(queries.EVENT_TABLE, records=chunk.rows,
@@ -41,7 +45,13 @@ async def seed_project(
         window = {"project_id": project_id, "lo": min(row[4] for row in chunk.rows),
                   "hi": max(row[4] for row in chunk.rows)}
         sessions += (await db.execute(queries.INSERT_SESSIONS, window)).scalar_one()
+        await rollups.register_visitors(db, project_id, list({row[6] for row in chunk.rows}))
+        first = min(first or window["lo"], window["lo"])
+        last = max(last or window["hi"], window["hi"])
         stored += len(chunk.rows)
+    if first is not None and last is not None:
+        await rollups.mark_stale(db, project_id, project.timezone, first, last)
+        await rollups.schedule_build(db, project_id)
     seconds = time.perf_counter() - started
     return {"events": stored, "sessions": sessions, "days": days, "seed": seed,
             "seconds": round(seconds, 2), "events_per_second": round(stored / seconds)}

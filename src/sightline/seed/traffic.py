@@ -7,6 +7,7 @@ events per second: the per-session parts of a row are built once and shared by i
 """
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,35 @@ class Traffic:
         else:
             props = {"form": rng.choice(("signup", "checkout", "contact")), "page": path}
         return revenue, orjson.dumps({k: canonical_value(v) for k, v in props.items()}).decode()
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+API_FIELDS = ("path", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_content",
+              "utm_term", "country", "device", "browser", "os")
+
+
+def typed_value(text: str) -> bool | int | float | str:
+    """A stored property text back to the JSON value an SDK sent (seeded texts never look like
+    numbers or booleans unless they were ones)."""
+    if text in ("true", "false"):
+        return text == "true"
+    if NUMBER.fullmatch(text):
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    return text
+
+
+def as_api_event(row: dict[str, Any]) -> dict[str, Any]:
+    """The POST /api/v1/events body of a stored event (a mapping of ROW_COLUMNS to values)."""
+    sent: dict[str, Any] = {"name": row["name"], "timestamp": row["ts"].isoformat(),
+                            "visitor_id": row["visitor_id"]}
+    if row["session_id"] is not None:
+        sent["session_id"] = row["session_id"]
+    sent.update((f, row[f]) for f in API_FIELDS if row[f] is not None)
+    if row["revenue"] is not None:
+        sent["revenue"] = float(row["revenue"])
+    if row["properties"]:
+        properties = row["properties"]
+        if isinstance(properties, str):
+            properties = orjson.loads(properties)
+        sent["properties"] = {k: typed_value(v) for k, v in properties.items()}
+    return sent
