@@ -25,6 +25,7 @@ from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
 from sightline.ttlcache import TtlCache
+from sightline.web.endpoints import router as web_router
 from sightline.worker.loop import work_forever
 
 
@@ -76,5 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    reports_router):
         app.include_router(router)
     app.include_router(dashboards_router)
+    app.include_router(web_router)  # GET / (the dashboard page) and /static
     app.include_router(graphql_router)
     return app
