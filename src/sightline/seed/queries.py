@@ -16,6 +16,13 @@ if ROW_COLUMNS != ("project_id", "session_key", *ingest.EVENT_COLUMNS):
 
 LOCK_PROJECT = ingest.LOCK_PROJECT
 EVENT_TABLE = "event"
+# As ingest does, each event carries its visitor's number from the visitor table, registered
+# just before (rollups.register_visitors) under the project lock.
+COPY_COLUMNS = (*ROW_COLUMNS, "visitor_num")
+SELECT_VISITOR_NUMBERS = text("""
+SELECT visitor_key, num FROM visitor
+WHERE project_id = :project_id AND visitor_key = ANY(CAST(:visitor_keys AS bigint[]))
+""")
 SEEDED_SESSIONS_TABLE = "seeded_session"
 
 CREATE_SEEDED_SESSIONS = text(f"""

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sightline.projects.service import get_project
 from sightline.rollups import service as rollups
 from sightline.seed import queries
-from sightline.seed.traffic import ROW_COLUMNS, Chunk, Traffic
+from sightline.seed.traffic import Chunk, Traffic
 
 CHUNK_EVENTS = 50_000
 
@@ -39,13 +39,16 @@ async def seed_project(
     first = last = None
     async for chunk in drawn_ahead(traffic.chunks(CHUNK_EVENTS)):
         await db.execute(queries.CLEAR_SEEDED_SESSIONS)
-        await conn.copy_records_to_table(queries.EVENT_TABLE, records=chunk.rows,
-                                         columns=ROW_COLUMNS)
+        keys = {"project_id": project_id, "visitor_keys": list({row[6] for row in chunk.rows})}
+        await rollups.register_visitors(db, project_id, keys["visitor_keys"])
+        numbers = dict((await db.execute(queries.SELECT_VISITOR_NUMBERS, keys)).all())
+        await conn.copy_records_to_table(
+            queries.EVENT_TABLE, columns=queries.COPY_COLUMNS,
+            records=[row + (numbers[row[6]],) for row in chunk.rows])
         await conn.copy_records_to_table(queries.SEEDED_SESSIONS_TABLE, records=chunk.sessions)
         window = {"project_id": project_id, "lo": min(row[4] for row in chunk.rows),
                   "hi": max(row[4] for row in chunk.rows)}
         sessions += (await db.execute(queries.INSERT_SESSIONS, window)).scalar_one()
-        await rollups.register_visitors(db, project_id, list({row[6] for row in chunk.rows}))
         first = min(first or window["lo"], window["lo"])
         last = max(last or window["hi"], window["hi"])
         stored += len(chunk.rows)
