@@ -265,7 +265,7 @@ async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
                           dashboard_id: str, items: Iterable[tuple[str, Any]]) -> Response:
     """The dashboard and every widget's data for the request's dashboard-level parameters,
     through the cache (one entry for the whole dashboard)."""
-    project = await serving.project_of(request, db, project_id)
+    project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     params = dashboard_params(items, project.timezone, now)
     dashboard = await load_dashboard(db, project_id, dashboard_id)

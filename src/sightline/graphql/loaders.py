@@ -33,8 +33,7 @@ class Loaders:
         self.stats = DataLoader[StatsKey, dict[str, Any]](self.compute)
 
     async def load_projects(self, project_ids: list[str]) -> list[ProjectOut]:
-        async with self.lock:
-            return [await serving.project_of(self.request, self.db, p) for p in project_ids]
+        return [await projects.cached_project(self.request, p) for p in project_ids]
 
     async def load_goals(self, project_ids: list[str]) -> list[list[GoalOut]]:
         async with self.lock:
@@ -61,9 +60,8 @@ class Loaders:
         for project_id, query in keys:
             by_project[project_id].append(query)
         results: dict[StatsKey, dict[str, Any]] = {}
-        async with self.lock:  # compute_many reads goals through the session
-            for project_id, queries in by_project.items():
-                computed = await serving.compute_many(self.request, self.db, project_id, queries,
-                                                      self.now)
-                results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
+        for project_id, queries in by_project.items():
+            computed = await serving.compute_many(self.request, self.db, project_id, queries,
+                                                  self.now)
+            results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
         return [results[key] for key in keys]
