@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sightline.bench.endpoints import router as bench_router
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
 from sightline.dashboards.endpoints import router as dashboards_router
@@ -79,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboards_router)
     app.include_router(web_router)  # GET / (the dashboard page) and /static
     app.include_router(graphql_router)
+    app.include_router(bench_router)
     return app

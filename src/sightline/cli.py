@@ -132,3 +132,20 @@ def demo(
                f"&project={created.id}, API docs {base}/docs)")
     typer.echo(json.dumps(created.model_dump(), indent=2))
     serve(host="127.0.0.1", port=port, workers=1)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="Small data set and short runs (< 3 minutes)")] = False,
+    workers: Annotated[int, typer.Option(help="Server worker processes")] = 2,
+    database_url: Annotated[str | None, typer.Option(
+        help="PostgreSQL server to use (any database on it; the bench creates its own)")] = None,
+    redis_url: Annotated[str, typer.Option(help="Redis to use")] = "redis://127.0.0.1:6379/0",
+    port: Annotated[int, typer.Option(help="First of two loopback ports for the servers")] = 8711,
+) -> None:
+    """Run the benchmark suite and write docs/benchmarks.md (see that file)."""
+    from sightline.bench.runner import DEFAULT_ADMIN_URL, Options, run_bench
+
+    options = Options(mode="quick" if quick else "full", workers=workers,
+                      admin_url=database_url or DEFAULT_ADMIN_URL, redis_url=redis_url, port=port)
+    asyncio.run(run_bench(options, log=lambda line: typer.echo(line)))

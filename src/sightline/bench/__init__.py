@@ -1,0 +1,1 @@
+"""The benchmark suite: `sightline bench [--quick]` (see docs/benchmarks.md)."""
