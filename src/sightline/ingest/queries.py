@@ -17,9 +17,12 @@ COLUMN_TYPES = {
     "ts": "timestamptz[]", "visitor_key": "bigint[]", "revenue": "numeric[]",
 }
 
+# visitor_num comes from the visitor table (registered just before, under the project lock).
 INSERT_EVENTS = text(f"""
-INSERT INTO event (project_id, session_key, {", ".join(EVENT_COLUMNS)})
+INSERT INTO event (project_id, session_key, visitor_num, {", ".join(EVENT_COLUMNS)})
 SELECT CAST(:project_id AS varchar), CASE WHEN u.session_id IS NULL THEN NULL ELSE 's:' || u.session_id END,
+       (SELECT v.num FROM visitor v
+        WHERE v.project_id = :project_id AND v.visitor_key = u.visitor_key),
        {", ".join("u.properties::jsonb" if c == "properties" else "u." + c for c in EVENT_COLUMNS)}
 FROM unnest({", ".join(f"CAST(:{c} AS {COLUMN_TYPES.get(c, 'text[]')})" for c in EVENT_COLUMNS)})
      AS u({", ".join(EVENT_COLUMNS)})
@@ -118,10 +121,12 @@ SESSION_ATTRIBUTES = (
 )
 
 INSERT_SESSIONS = text(SESSION_KEYS_CTE + f"""
-INSERT INTO session (project_id, visitor_id, session_key, visitor_key, started_at, ended_at,
+INSERT INTO session (project_id, visitor_id, session_key, visitor_key, visitor_num,
+                     started_at, ended_at,
                      duration, pageviews, events, entry_page, exit_page,
                      {", ".join(SESSION_ATTRIBUTES)})
-SELECT CAST(:project_id AS varchar), e.visitor_id, e.session_key, min(e.visitor_key), min(e.ts), max(e.ts),
+SELECT CAST(:project_id AS varchar), e.visitor_id, e.session_key, min(e.visitor_key),
+       min(e.visitor_num), min(e.ts), max(e.ts),
        extract(epoch FROM max(e.ts) - min(e.ts)),
        count(*) FILTER (WHERE e.name = 'pageview'), count(*),
        (array_agg(e.path ORDER BY e.ts, e.event_id COLLATE "C" NULLS LAST, e.id)

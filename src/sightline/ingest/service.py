@@ -88,13 +88,13 @@ async def store_events(
     project_id = project.id
     stored = first_of_each_id([to_stored(event, now) for event in events])
     await db.execute(queries.LOCK_PROJECT, {"project_id": project_id})
+    await rollups.register_visitors(db, project_id, [e.visitor_key for e in stored])
     ids = (await db.execute(queries.INSERT_EVENTS,
                             {"project_id": project_id, **columns_of(stored)})).scalars().all()
     spans = await rebuild_explicit_sessions(db, project_id, ids)
     spans += await rebuild_auto_sessions(db, project_id, ids, session_timeout)
     touched = TimeSpan(min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
     if touched is not None:
-        await rollups.register_visitors(db, project_id, [e.visitor_key for e in stored])
         await rollups.mark_stale(db, project_id, project.timezone, touched.start, touched.end)
         await rollups.schedule_build(db, project_id)
     return IngestResult(accepted=len(ids), duplicates=len(events) - len(ids), touched=touched)

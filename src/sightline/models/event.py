@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Numeric, String, Text
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,7 @@ class Event(Base):
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     visitor_id: Mapped[str] = mapped_column(String(128))
     visitor_key: Mapped[int] = mapped_column(BigInteger)
+    visitor_num: Mapped[int | None] = mapped_column(Integer)
     session_id: Mapped[str | None] = mapped_column(String(128))
     session_key: Mapped[str | None] = mapped_column(String(160))
     path: Mapped[str | None] = mapped_column(Text)

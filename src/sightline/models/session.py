@@ -17,6 +17,7 @@ class Session(Base):
     visitor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     session_key: Mapped[str] = mapped_column(String(160), primary_key=True)
     visitor_key: Mapped[int] = mapped_column(BigInteger)
+    visitor_num: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration: Mapped[Decimal] = mapped_column(Numeric(16, 6))

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from sightline.stats.query import SESSION_DIMENSIONS
+from sightline.stats.query import SESSION_DIMENSIONS, is_session_dimension
 
 INSERT_NEW_VISITORS = text("""
 INSERT INTO visitor (project_id, visitor_key)
@@ -20,6 +20,21 @@ SELECT DISTINCT CAST(:project_id AS varchar), k
 FROM unnest(CAST(:visitor_keys AS bigint[])) AS k
 WHERE NOT EXISTS (SELECT 1 FROM visitor v WHERE v.project_id = :project_id AND v.visitor_key = k)
 ON CONFLICT DO NOTHING
+""")
+
+# Rows stored without a visitor number (seeded by COPY, or older) get theirs before a build.
+NUMBER_EVENTS_OF_RANGE = text("""
+UPDATE event e SET visitor_num = v.num
+FROM visitor v
+WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end AND e.visitor_num IS NULL
+  AND v.project_id = e.project_id AND v.visitor_key = e.visitor_key
+""")
+
+NUMBER_SESSIONS_OF_RANGE = text("""
+UPDATE session s SET visitor_num = v.num
+FROM visitor v
+WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :end
+  AND s.visitor_num IS NULL AND v.project_id = s.project_id AND v.visitor_key = s.visitor_key
 """)
 
 INSERT_NEW_VISITORS_OF_RANGE = text("""
@@ -77,16 +92,22 @@ FROM unnest(CAST(:dimension AS text[]), CAST(:value AS text[]),
             {", ".join(f"CAST(:{name} AS {kind})" for name, kind in ROLLUP_COLUMNS.items())}) AS u
 """)
 
-EVENT_DAY_ROWS = text("""
-SELECT d.dimension, d.value,
+# Day rows group by the local date (in :tz) of the event, or of the session's start; only the
+# dates in :days are kept, so one statement serves any set of days.
+EVENT_DAY = "CAST(e.ts AT TIME ZONE :tz AS date)"
+SESSION_DAY = "CAST(s.started_at AT TIME ZONE :tz AS date)"
+IN_DAYS = "{day} = ANY(CAST(:days AS date[]))"
+ONE_DIMENSION = "(CAST(:dimension AS text) IS NULL OR d.dimension = CAST(:dimension AS text))"
+
+EVENT_DAY_ROWS = text(f"""
+SELECT {EVENT_DAY} AS day, d.dimension, d.value,
        count(*) AS events,
        count(*) FILTER (WHERE e.name = 'pageview') AS pageviews,
        sum(e.revenue) AS revenue,
        count(e.revenue) AS orders,
-       array_agg(DISTINCT v.num) AS event_visitors,
-       array_agg(DISTINCT v.num) FILTER (WHERE e.revenue IS NOT NULL) AS paying_visitors
+       array_agg(DISTINCT e.visitor_num) AS event_visitors,
+       array_agg(DISTINCT e.visitor_num) FILTER (WHERE e.revenue IS NOT NULL) AS paying_visitors
 FROM event e
-JOIN visitor v ON v.project_id = e.project_id AND v.visitor_key = e.visitor_key
 CROSS JOIN LATERAL (
     SELECT '' AS dimension, '' AS value
     UNION ALL SELECT 'page', e.path WHERE e.name = 'pageview' AND e.path IS NOT NULL
@@ -94,44 +115,45 @@ CROSS JOIN LATERAL (
     UNION ALL SELECT 'prop:' || p.key, p.value FROM jsonb_each_text(e.properties) AS p
 ) AS d
 WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end
-  AND (CAST(:dimension AS text) IS NULL OR d.dimension = CAST(:dimension AS text))
-GROUP BY d.dimension, d.value
-""").columns(dimension=String, value=Text, events=Integer, pageviews=Integer, revenue=Numeric,
-             orders=Integer, event_visitors=ARRAY(Integer), paying_visitors=ARRAY(Integer))
+  AND {IN_DAYS.format(day=EVENT_DAY)} AND {ONE_DIMENSION}
+GROUP BY 1, d.dimension, d.value
+""").columns(day=Date, dimension=String, value=Text, events=Integer, pageviews=Integer,
+             revenue=Numeric, orders=Integer, event_visitors=ARRAY(Integer),
+             paying_visitors=ARRAY(Integer))
 
 SESSION_DAY_ROWS = text(f"""
-SELECT d.dimension, d.value,
+SELECT {SESSION_DAY} AS day, d.dimension, d.value,
        count(*) AS visits,
        count(*) FILTER (WHERE s.pageviews = 1 AND s.events = 1) AS bounces,
        sum(s.duration) AS duration,
        sum(s.pageviews) AS session_pageviews,
-       array_agg(DISTINCT v.num) AS session_visitors
+       array_agg(DISTINCT s.visitor_num) AS session_visitors
 FROM session s
-JOIN visitor v ON v.project_id = s.project_id AND v.visitor_key = s.visitor_key
 CROSS JOIN LATERAL (VALUES ('', ''),
     {", ".join(f"('{name}', s.{name})" for name in SESSION_DIMENSIONS)}) AS d(dimension, value)
 WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :end
-  AND d.value IS NOT NULL
-  AND (CAST(:dimension AS text) IS NULL OR d.dimension = CAST(:dimension AS text))
-GROUP BY d.dimension, d.value
-""").columns(dimension=String, value=Text, visits=Integer, bounces=Integer, duration=Numeric,
-             session_pageviews=Integer, session_visitors=ARRAY(Integer))
+  AND {IN_DAYS.format(day=SESSION_DAY)} AND d.value IS NOT NULL AND {ONE_DIMENSION}
+GROUP BY 1, d.dimension, d.value
+""").columns(day=Date, dimension=String, value=Text, visits=Integer, bounces=Integer,
+             duration=Numeric, session_pageviews=Integer, session_visitors=ARRAY(Integer))
 
-EXIT_PAGEVIEWS = text("""
-SELECT 'exit_page' AS dimension, e.path AS value, count(*) AS exit_pageviews
+EXIT_PAGEVIEWS = text(f"""
+SELECT {SESSION_DAY} AS day, 'exit_page' AS dimension, e.path AS value,
+       count(*) AS exit_pageviews
 FROM session s
 JOIN event e ON e.project_id = s.project_id AND e.visitor_id = s.visitor_id
             AND e.session_key = s.session_key
 WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :end
-  AND e.name = 'pageview' AND e.path IS NOT NULL
-GROUP BY e.path
-""").columns(dimension=String, value=Text, exit_pageviews=Integer)
+  AND {IN_DAYS.format(day=SESSION_DAY)} AND e.name = 'pageview' AND e.path IS NOT NULL
+GROUP BY 1, e.path
+""").columns(day=Date, dimension=String, value=Text, exit_pageviews=Integer)
 
 
-def day_statement(statement: TextualSelect, project_id: str, start: datetime, end: datetime,
-                  dimension: str | None = None) -> TextualSelect:
-    """A day-row statement bound to one project, an instant range and optionally one dimension."""
-    params: dict[str, object] = {"project_id": project_id, "start": start, "end": end}
+def day_statement(statement: TextualSelect, project_id: str, timezone: str, days: list[date],
+                  start: datetime, end: datetime, dimension: str | None = None) -> TextualSelect:
+    """A day-row statement for some local days, within the instants [start, end) that hold them."""
+    params: dict[str, object] = {"project_id": project_id, "tz": timezone, "days": days,
+                                 "start": start, "end": end}
     if statement is not EXIT_PAGEVIEWS:
         params["dimension"] = dimension
     return statement.bindparams(**params)
@@ -154,8 +176,21 @@ def select_built_days(project_id: str, first: date, last: date) -> Select:
                    ROLLUP_STATE.c.built_version == ROLLUP_STATE.c.version))
 
 
+EVENT_ROLLUP_COLUMNS = ("events", "pageviews", "revenue", "orders", "event_visitors")
+SESSION_ROLLUP_COLUMNS = ("visits", "bounces", "duration", "session_pageviews",
+                          "session_visitors", "exit_pageviews")
+
+
 def select_day_rows(project_id: str, days: list[date], dimension: str) -> Select:
-    return (select(ROLLUP_DAY)
+    """Built rows of one dimension, with only the columns that dimension fills."""
+    if dimension == "":
+        names: tuple[str, ...] = tuple(ROLLUP_COLUMNS)
+    elif is_session_dimension(dimension):
+        names = SESSION_ROLLUP_COLUMNS
+    else:
+        names = EVENT_ROLLUP_COLUMNS
+    c = ROLLUP_DAY.c
+    return (select(c.day, c.dimension, c.value, *(c[name] for name in names))
             .where(ROLLUP_DAY.c.project_id == project_id,
                    ROLLUP_DAY.c.day == bindparam("days", days, type_=ARRAY(Date)).any_(),
                    ROLLUP_DAY.c.dimension == dimension))

@@ -39,9 +39,11 @@ class Aggregate:
 
     def add(self, row: dict[str, Any]) -> None:
         for name in COUNT_COLUMNS:
-            self.counts[name] += row.get(name) or 0
+            if row.get(name):
+                self.counts[name] += row[name]
         for name in SUM_COLUMNS:
-            self.sums[name] += Decimal(row.get(name) or 0)
+            if row.get(name):
+                self.sums[name] += Decimal(row[name])
         for name in BITMAP_COLUMNS:
             if row.get(name):
                 self.sets[name] |= as_bitmap(row[name])
@@ -84,26 +86,32 @@ def needs_sessions(dimension: str | None) -> bool:
     return dimension in (None, TOTAL) or is_session_dimension(dimension)
 
 
-def day_statements(project_id: str, day: date, zone: ZoneInfo,
+def day_statements(project_id: str, days: list[date], zone: ZoneInfo,
                    dimension: str | None) -> list[TextualSelect]:
-    start, end = instant_range(day, day, zone)
+    """The statements computing the day rows of `days` from the event and session tables."""
+    start, end = instant_range(min(days), max(days), zone)
+
+    def bound(statement: TextualSelect, with_dimension: bool = True) -> TextualSelect:
+        return queries.day_statement(statement, project_id, zone.key, days, start, end,
+                                     dimension if with_dimension else None)
+
     statements = []
     if needs_events(dimension):
-        statements.append(queries.day_statement(queries.EVENT_DAY_ROWS, project_id, start, end,
-                                                dimension))
+        statements.append(bound(queries.EVENT_DAY_ROWS))
     if needs_sessions(dimension):
-        statements.append(queries.day_statement(queries.SESSION_DAY_ROWS, project_id, start,
-                                                end, dimension))
+        statements.append(bound(queries.SESSION_DAY_ROWS))
     if dimension in (None, "exit_page"):
-        statements.append(queries.day_statement(queries.EXIT_PAGEVIEWS, project_id, start, end))
+        statements.append(bound(queries.EXIT_PAGEVIEWS, with_dimension=False))
     return statements
 
 
-def combine(day: date, results: Iterable[Sequence[dict[str, Any]]], into: DayRows) -> DayRows:
-    for rows in results:
-        for row in rows:
-            into.setdefault((day, row["dimension"], row["value"]), Aggregate()).add(row)
-    return into
+def combine(results: Iterable[Sequence[dict[str, Any]]]) -> DayRows:
+    rows: DayRows = {}
+    for result in results:
+        for row in result:
+            key = (to_date(row["day"]), row["dimension"], row["value"])
+            rows.setdefault(key, Aggregate()).add(row)
+    return rows
 
 
 async def mark_stale(db: AsyncSession, project_id: str, timezone: str,
@@ -124,16 +132,24 @@ async def register_visitors(db: AsyncSession, project_id: str, visitor_keys: lis
                      {"project_id": project_id, "visitor_keys": visitor_keys})
 
 
+async def number_visitors(db: AsyncSession, project_id: str, start: datetime,
+                         end: datetime) -> None:
+    """Give every event and session in [start, end) its visitor number (seeded rows lack it)."""
+    params = {"project_id": project_id, "start": start, "end": end}
+    await db.execute(queries.INSERT_NEW_VISITORS_OF_RANGE, params)
+    await db.execute(queries.NUMBER_EVENTS_OF_RANGE, params)
+    await db.execute(queries.NUMBER_SESSIONS_OF_RANGE, params)
+
+
 async def build_day(db: AsyncSession, project_id: str, day: date, zone: ZoneInfo) -> int:
     """Rebuild one day's rollup rows; it counts as built only for the version read first."""
     params = {"project_id": project_id, "day": day}
     version = (await db.execute(queries.SELECT_DAY_VERSION, params)).scalar() or 0
     start, end = instant_range(day, day, zone)
-    await db.execute(queries.INSERT_NEW_VISITORS_OF_RANGE,
-                     {"project_id": project_id, "start": start, "end": end})
-    results = [(await db.execute(s)).mappings().all() for s in day_statements(project_id, day,
-                                                                              zone, None)]
-    rows = combine(day, results, {})
+    await number_visitors(db, project_id, start, end)
+    results = [(await db.execute(s)).mappings().all()
+               for s in day_statements(project_id, [day], zone, None)]
+    rows = combine(results)
     await db.execute(queries.DELETE_DAY, params)
     if rows:
         await db.execute(queries.INSERT_DAY_ROWS, {**params, **column_arrays(rows)})
@@ -165,26 +181,18 @@ async def build_stale_days(db: AsyncSession, project_id: str, timezone: str) -> 
 
 async def read_days(runner: Runner, project_id: str, timezone: str, first: date, last: date,
                     dimension: str) -> dict[date, dict[str, Aggregate]]:
-    """Per day and value, the aggregates of `dimension` ('' for totals) over [first, last]."""
-    zone = ZoneInfo(timezone)
-    built = {row["day"] for row in await runner.rows(
+    """Per day and value, the aggregates of `dimension` ('' for totals) over [first, last]:
+    built days from the rollup, the others (stale or never built) from the base tables."""
+    built = {to_date(row["day"]) for row in await runner.rows(
         queries.select_built_days(project_id, first, last))}
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     tail = [day for day in days if day not in built]
-    built_days = [day for day in days if day in built]
-    statements = [queries.select_day_rows(project_id, built_days, dimension)] if built_days else []
-    per_tail_day = [day_statements(project_id, day, zone, dimension) for day in tail]
-    results = await runner.all(*statements, *(s for group in per_tail_day for s in group))
+    statements = [queries.select_day_rows(project_id, sorted(built), dimension)] if built else []
+    if tail:
+        statements += day_statements(project_id, tail, ZoneInfo(timezone), dimension)
     by_day: dict[date, dict[str, Aggregate]] = {day: {} for day in days}
-    if built_days:
-        for row in results[0]:
-            by_day[to_date(row["day"])].setdefault(row["value"], Aggregate()).add(row)
-    offset = len(statements)
-    for day, group in zip(tail, per_tail_day, strict=True):
-        for rows in results[offset: offset + len(group)]:
-            for row in rows:
-                by_day[day].setdefault(row["value"], Aggregate()).add(row)
-        offset += len(group)
+    for (day, _, value), aggregate in combine(await runner.all(*statements)).items():
+        by_day[day][value] = aggregate
     return by_day
 
 
