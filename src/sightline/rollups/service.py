@@ -6,7 +6,7 @@ and session tables with the very same statements, then merged exactly: counts ad
 sets are unions of roaring bitmaps over Visitor.num.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +47,22 @@ class Aggregate:
         for name in BITMAP_COLUMNS:
             if row.get(name):
                 self.sets[name] |= as_bitmap(row[name])
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> "Aggregate":
+        if len(rows) == 1:
+            aggregate = cls()
+            aggregate.add(rows[0])
+            return aggregate
+        aggregate = cls()
+        for name in COUNT_COLUMNS:
+            aggregate.counts[name] = sum(row.get(name) or 0 for row in rows)
+        for name in SUM_COLUMNS:
+            aggregate.sums[name] = sum((Decimal(row.get(name) or 0) for row in rows), Decimal(0))
+        for name in BITMAP_COLUMNS:
+            aggregate.sets[name] = BitMap.union(
+                *(as_bitmap(row[name]) for row in rows if row.get(name)), BitMap())
+        return aggregate
 
     def merge(self, other: "Aggregate") -> None:
         for name in COUNT_COLUMNS:
@@ -105,13 +121,18 @@ def day_statements(project_id: str, days: list[date], zone: ZoneInfo,
     return statements
 
 
-def combine(results: Iterable[Sequence[dict[str, Any]]]) -> DayRows:
-    rows: DayRows = {}
+def combine(results: Iterable[Sequence[dict[str, Any]]],
+            key: Callable[[dict[str, Any]], Hashable]) -> dict[Any, Aggregate]:
+    """Merge rows by key; bitmaps are unioned in one call per key."""
+    grouped: dict[Hashable, list[dict[str, Any]]] = {}
     for result in results:
         for row in result:
-            key = (to_date(row["day"]), row["dimension"], row["value"])
-            rows.setdefault(key, Aggregate()).add(row)
-    return rows
+            grouped.setdefault(key(row), []).append(row)
+    return {k: Aggregate.of(rows) for k, rows in grouped.items()}
+
+
+def by_day_and_key(row: dict[str, Any]) -> tuple[date, str, str]:
+    return to_date(row["day"]), row["dimension"], row["value"]
 
 
 async def mark_stale(db: AsyncSession, project_id: str, timezone: str,
@@ -149,7 +170,7 @@ async def build_day(db: AsyncSession, project_id: str, day: date, zone: ZoneInfo
     await number_visitors(db, project_id, start, end)
     results = [(await db.execute(s)).mappings().all()
                for s in day_statements(project_id, [day], zone, None)]
-    rows = combine(results)
+    rows = combine(results, by_day_and_key)
     await db.execute(queries.DELETE_DAY, params)
     if rows:
         await db.execute(queries.INSERT_DAY_ROWS, {**params, **column_arrays(rows)})
@@ -179,10 +200,10 @@ async def build_stale_days(db: AsyncSession, project_id: str, timezone: str) -> 
     return days
 
 
-async def read_days(runner: Runner, project_id: str, timezone: str, first: date, last: date,
-                    dimension: str) -> dict[date, dict[str, Aggregate]]:
-    """Per day and value, the aggregates of `dimension` ('' for totals) over [first, last]:
-    built days from the rollup, the others (stale or never built) from the base tables."""
+async def read_rows(runner: Runner, project_id: str, timezone: str, first: date, last: date,
+                    dimension: str) -> tuple[list[date], Sequence[list[dict[str, Any]]]]:
+    """The day rows of `dimension` ('' for totals) over [first, last]: built days from the
+    rollup, the others (stale or never built) from the base tables."""
     built = {to_date(row["day"]) for row in await runner.rows(
         queries.select_built_days(project_id, first, last))}
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -190,20 +211,25 @@ async def read_days(runner: Runner, project_id: str, timezone: str, first: date,
     statements = [queries.select_day_rows(project_id, sorted(built), dimension)] if built else []
     if tail:
         statements += day_statements(project_id, tail, ZoneInfo(timezone), dimension)
+    return days, await runner.all(*statements)
+
+
+async def read_days(runner: Runner, project_id: str, timezone: str, first: date, last: date,
+                    dimension: str) -> dict[date, dict[str, Aggregate]]:
+    """Per day and value, the aggregates of `dimension` over [first, last]."""
+    days, results = await read_rows(runner, project_id, timezone, first, last, dimension)
     by_day: dict[date, dict[str, Aggregate]] = {day: {} for day in days}
-    for (day, _, value), aggregate in combine(await runner.all(*statements)).items():
+    for (day, _, value), aggregate in combine(results, by_day_and_key).items():
         by_day[day][value] = aggregate
     return by_day
 
 
+async def read_merged(runner: Runner, project_id: str, timezone: str, first: date, last: date,
+                      dimension: str) -> dict[str, Aggregate]:
+    """Per value, the aggregates of `dimension` over the whole of [first, last]."""
+    _, results = await read_rows(runner, project_id, timezone, first, last, dimension)
+    return combine(results, lambda row: row["value"])
+
+
 def to_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def merged(by_day: dict[date, dict[str, Aggregate]],
-           days: Iterable[date] | None = None) -> dict[str, Aggregate]:
-    total: dict[str, Aggregate] = {}
-    for day in days if days is not None else by_day:
-        for value, aggregate in by_day.get(day, {}).items():
-            total.setdefault(value, Aggregate()).merge(aggregate)
-    return total

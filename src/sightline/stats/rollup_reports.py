@@ -18,9 +18,8 @@ from sightline.stats.service import (
 
 
 async def aggregates(ctx: Context, first: date, last: date, dimension: str) -> dict[str, Aggregate]:
-    by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first, last,
+    return await rollups.read_merged(ctx.runner, ctx.project_id, ctx.timezone, first, last,
                                      dimension)
-    return rollups.merged(by_day)
 
 
 async def total(ctx: Context, first: date, last: date) -> dict[str, Any]:
