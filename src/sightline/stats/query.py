@@ -18,7 +18,8 @@ TIMESERIES_METRICS = (
     "visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration",
     "events", "revenue",
 )
-BREAKDOWN_SESSION_METRICS = ("visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit")
+BREAKDOWN_SESSION_METRICS = ("visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit",
+                             "conversion_rate")
 BREAKDOWN_EVENT_METRICS = ("visitors", "pageviews", "events", "revenue", "conversion_rate")
 
 PERIODS = ("today", "yesterday", "7d", "30d", "month", "12mo")

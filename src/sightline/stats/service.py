@@ -132,8 +132,16 @@ def page_window(query: StatsQuery) -> tuple[int, int]:
     return query.limit, (query.page - 1) * query.limit
 
 
-def shape_rows(rows: list[dict[str, Any]], key_name: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{key_name: row["key"], **{m: metrics.show(m, row) for m in names}} for row in rows]
+def metric_value(name: str, row: dict[str, Any], total_visitors: int) -> int | float:
+    if name == "conversion_rate":
+        return metrics.percent(row["visitors"] or 0, total_visitors)
+    return metrics.show(name, row)
+
+
+def shape_rows(rows: list[dict[str, Any]], key_name: str, names: tuple[str, ...],
+               total_visitors: int = 0) -> list[dict[str, Any]]:
+    return [{key_name: row["key"], **{m: metric_value(m, row, total_visitors) for m in names}}
+            for row in rows]
 
 
 def sort_and_page(rows: list[dict[str, Any]], first: str, query: StatsQuery) -> list[dict[str, Any]]:
@@ -147,13 +155,16 @@ async def grouped(
     ctx: Context, query: StatsQuery, source: Source, key: ColumnElement[str],
     labels: list[Label], key_name: str, names: tuple[str, ...],
 ) -> list[dict[str, Any]]:
+    """Rows of a list report; conversion_rate needs the visitors of the unfiltered query."""
+    total = (await visitors_without_event_filters(ctx, query)
+             if "conversion_rate" in names else 0)
     first = names[0]
     if first in COUNT_METRICS:
         limit, offset = page_window(query)
         statement = aggregates.select_groups(source, key, labels, first, limit, offset)
-        return shape_rows(await ctx.runner.rows(statement), key_name, names)
+        return shape_rows(await ctx.runner.rows(statement), key_name, names, total)
     rows = shape_rows(await ctx.runner.rows(aggregates.select_groups(source, key, labels)),
-                      key_name, names)
+                      key_name, names, total)
     return sort_and_page(rows, first, query)
 
 
@@ -195,14 +206,8 @@ async def event_list(
     events = events_of(ctx, query, start, end)
     events = Source(events.rows, events.from_clause,
                     [*events.where, *event_list_conditions(events, dimension, query.event)])
-    value_names = tuple(m for m in names if m != "conversion_rate")
-    rows = await grouped(ctx, query, events, event_column(events.rows, dimension),
-                         aggregates.event_aggregates(events), key_name, value_names or ("visitors",))
-    if "conversion_rate" in names:
-        total = await visitors_without_event_filters(ctx, query)
-        for row in rows:
-            row["conversion_rate"] = metrics.percent(row.get("visitors", 0), total)
-    return [{key_name: row[key_name], **{m: row[m] for m in names}} for row in rows]
+    return await grouped(ctx, query, events, event_column(events.rows, dimension),
+                         aggregates.event_aggregates(events), key_name, names)
 
 
 async def exit_pages(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
