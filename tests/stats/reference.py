@@ -317,15 +317,16 @@ def first_instant(day: date, zone: ZoneInfo) -> datetime:
     real = [t for t in real if t.astimezone(zone).replace(tzinfo=None) == midnight]
     if real:
         return min(real)
-    low = midnight.replace(tzinfo=UTC) - timedelta(hours=30)  # before the date everywhere
-    high = midnight.replace(tzinfo=UTC) + timedelta(hours=30)
-    while high - low > timedelta(minutes=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).date() >= day:
-            high = middle
+    # midnight skipped: the instant the clocks jump (on a whole minute in every modern zone)
+    low = midnight.replace(tzinfo=UTC) - timedelta(hours=30)  # still the day before everywhere
+    low_minute, high_minute = 0, 60 * 60  # the date has begun 60 hours later everywhere
+    while high_minute - low_minute > 1:
+        middle = (low_minute + high_minute) // 2
+        if (low + timedelta(minutes=middle)).astimezone(zone).date() >= day:
+            high_minute = middle
         else:
-            low = middle
-    return high
+            low_minute = middle
+    return low + timedelta(minutes=high_minute)
 
 
 def shift_year_back(day: date) -> date:

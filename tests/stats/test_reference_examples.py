@@ -95,6 +95,18 @@ DST = Case("Europe/Berlin", [
            "visit_duration": {"value": 0}, "events": {"value": 3}, "revenue": {"value": 0.0}}),
 ])
 
+# --- Havana skips midnight on 2024-03-10: the day starts at 01:00-04:00 and has 23 hours -------
+HAVANA_HOURS = [f"2024-03-10T{h:02d}:00:00-04:00" for h in range(1, 24)]
+MIDNIGHT = Case("America/Havana", [
+    Send([pv("k1", "2024-03-10T05:00:00Z"), pv("k2", "2024-03-10T04:59:59Z"),
+          pv("k3", "2024-03-11T03:59:59Z"), pv("k4", "2024-03-11T04:00:00Z")]),
+    Check("timeseries", {"date_from": "2024-03-10", "date_to": "2024-03-10", "interval": "hour"},
+          series(HAVANA_HOURS, {"2024-03-10T01:00:00-04:00": 1, "2024-03-10T23:00:00-04:00": 1})),
+    Check("timeseries", {"date_from": "2024-03-09", "date_to": "2024-03-11"},
+          series(["2024-03-09", "2024-03-10", "2024-03-11"],
+                 {"2024-03-09": 1, "2024-03-10": 2, "2024-03-11": 1})),
+])
+
 # --- Week and month buckets are labelled by their calendar start ------------------------------
 WEEK_EVENTS = [
     pv("v1", "2024-03-05T12:00:00Z"),  # Tuesday, before the range
@@ -284,7 +296,7 @@ CONVERSION = Case("UTC", [
                            "average_order_value": 0.57, "arpu": 0.38}),
 ], goals=({"name": "Signed up", "event": "signup"}, {"name": "Docs", "page": "/docs*"}))
 
-CASES = {"dst": DST, "weeks": WEEKS, "late": LATE, "filters": FILTERS, "properties": PROPERTIES,
+CASES = {"dst": DST, "midnight": MIDNIGHT, "weeks": WEEKS, "late": LATE, "filters": FILTERS, "properties": PROPERTIES,
          "compare": COMPARE, "funnel": FUNNEL, "conversion": CONVERSION}
 
 
