@@ -89,12 +89,16 @@ def write_report(bench: Any, output: Path) -> None:
         "(full throughput). *open loop N/s*: requests sent on a fixed schedule whatever the",
         "answers do, latency counted from the scheduled instant (no coordinated omission).",
         "*q/req*: database statements per request (the probe server's /metrics).",
+        "*× floor p50*: p50 over the floor's p50 measured the same way (closed loop, open loop",
+        "or sequential).",
         "",
         "| scenario | case | p50 | p95 | p99 | req/s | q/req | × floor p50 | note |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    floor_p50 = next((r.p50_ms for r in bench.rows if r.scenario == "1 floor" and r.p50_ms), None)
+    floors = {r.extra.get("kind"): r.p50_ms for r in reversed(bench.rows)
+              if r.scenario == "1 floor" and r.name.startswith("fixed bytes,") and r.p50_ms}
     for r in bench.rows:
+        floor_p50 = floors.get(r.extra.get("kind"))
         times = (f"{r.p50_ms / floor_p50:,.1f}" if r.p50_ms and floor_p50 else "–")
         note = r.note
         if "hit_ratio" in r.extra and r.scenario == "2 warm":

@@ -7,14 +7,18 @@ processes. Database queries per request are read from a one-worker probe server'
 
 import asyncio
 import json
+import os
 import random
 import re
+import shutil
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -152,6 +156,7 @@ class Bench:
         job = {"port": server.port, "requests": requests, "timeout": 120, **job}
         cpu = server.cpu()
         result = await run_load(job)
+        result["mode"] = job.get("mode", "closed")
         result["server_cpu_seconds"] = round(server.cpu() - cpu, 3)
         return result
 
@@ -184,6 +189,7 @@ class Bench:
             **extra: Any) -> Row:
         row = Row(scenario, name, queries=queries_per_request, note=note, extra=extra)
         if result is not None:
+            row.extra.setdefault("kind", result.get("mode", "closed"))
             overall = result["overall"] if "overall" in result else result
             row.p50_ms, row.p95_ms, row.p99_ms = (overall["p50_ms"], overall["p95_ms"],
                                                   overall["p99_ms"])
@@ -228,9 +234,42 @@ async def floor(bench: Bench) -> None:
             bench.facts["server_cpu_per_s"] = round(result["server_cpu_seconds"] / seconds, 2)
             bench.facts["loadgen_us_per_request"] = round(
                 1e6 * result["cpu_seconds"] / max(1, result["overall"]["count"]), 1)
+            if shutil.which("wrk"):
+                measured = await wrk(bench.main.base + path, t.concurrency, t.load_seconds)
+                bench.facts["wrk_floor_rps"] = measured["rps"]
+                bench.add("1 floor", f"{name}, wrk -t1 -c{t.concurrency} (comparison)",
+                          measured)
         rate = max(10, round(result["overall"]["rps"] / 2))
         fixed = await bench.load([request], mode="open", rate=rate, duration=t.load_seconds)
         bench.add("1 floor", f"{name}, open loop {rate}/s", fixed)
+        one = await bench.load([request], mode="sequential", repeat=max(20, 50 * t.cold_repeat))
+        bench.add("1 floor", f"{name}, sequential", one)
+
+
+WRK_PERCENTILE = re.compile(r"^\s*(50|95|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+WRK_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+WRK_SCRIPT = "done = function(summary, latency, requests)\n  for _, p in pairs({50, 95, 99}) do\n" \
+    "    io.write(string.format('%g%%  %.3fms\\n', p, latency:percentile(p) / 1000))\n" \
+    "  end\nend\n"
+
+
+async def wrk(url: str, connections: int, seconds: float) -> dict[str, Any]:
+    """The same closed-loop load from wrk, when installed, to show the generator keeps up."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s",
+            script.name, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(process.communicate(), seconds + 30)
+    finally:
+        os.unlink(script.name)
+    text = out.decode()
+    found = {p: float(v) * UNIT_MS[u] for p, v, u in WRK_PERCENTILE.findall(text)}
+    rate = WRK_RATE.search(text)
+    return {"p50_ms": found.get("50"), "p95_ms": found.get("95"), "p99_ms": found.get("99"),
+            "rps": float(rate.group(1)) if rate else None}
 
 
 # -- 2. warm endpoints -----------------------------------------------------------------------
@@ -284,7 +323,7 @@ async def raw(bench: Bench) -> None:
             continue
         times = []
         async with bench.engine.connect() as conn:
-            for _ in range(bench.timing.cold_repeat):
+            for _ in range(min(3, bench.timing.cold_repeat)):
                 started = time.perf_counter()
                 await conn.execute(statement, params)
                 times.append(1000 * (time.perf_counter() - started))
@@ -292,7 +331,8 @@ async def raw(bench: Bench) -> None:
         p50 = times[(len(times) - 1) // 2]
         bench.add("4 raw", report, {"p50_ms": round(p50, 3), "p95_ms": round(times[-1], 3),
                                     "p99_ms": round(times[-1], 3),
-                                    "rps": round(1000 / (sum(times) / len(times)), 1)}, 1)
+                                    "rps": round(1000 / (sum(times) / len(times)), 1),
+                                    "mode": "sequential"}, 1, note="SQL only, no HTTP")
 
 
 # -- 5. dashboard ----------------------------------------------------------------------------
@@ -342,7 +382,7 @@ def mix_requests(bench: Bench, count: int, seed: int = 6) -> list[dict[str, Any]
         end = last - timedelta(days=rng.randrange(60))
         start = end - timedelta(days=rng.choice((0, 1, 6, 13, 29, 59)))
         filters = "" if rng.random() < 0.3 or report in ("funnel", "retention", "active-users") \
-            else "filters=" + rng.choice(MIX_FILTERS)
+            else "filters=" + quote(rng.choice(MIX_FILTERS), safe="")
         extra = "&".join(p for p in (params, filters) if p)
         requests.append(bench.read(bench.stats_path(report, extra, first=start, last=end),
                                    "new"))
