@@ -84,9 +84,10 @@ SELECT name AS event, count(*) AS events, count(DISTINCT visitor_key) AS visitor
 FROM event WHERE {IN_RANGE} AND name <> 'pageview'
 GROUP BY name ORDER BY events DESC, name COLLATE "C" LIMIT 100"""),
     "properties/plan": text(f"""
-SELECT properties ->> 'plan' AS value, count(*) AS events, count(DISTINCT visitor_key) AS visitors
-FROM event WHERE {IN_RANGE} AND properties ? 'plan'
-GROUP BY 1 ORDER BY events DESC, 1 COLLATE "C" LIMIT 100"""),
+SELECT value, count(*) AS events, count(DISTINCT visitor_key) AS visitors
+FROM (SELECT properties ->> 'plan' AS value, visitor_key
+      FROM event WHERE {IN_RANGE} AND properties ? 'plan') AS p
+GROUP BY value ORDER BY events DESC, value COLLATE "C" LIMIT 100"""),
     "revenue": text(f"""
 SELECT coalesce(sum(revenue), 0) AS revenue, count(revenue) AS orders,
        count(DISTINCT visitor_key) FILTER (WHERE revenue IS NOT NULL) AS paying_visitors,
