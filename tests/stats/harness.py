@@ -51,11 +51,28 @@ class Site:
             headers={**auth(key or self.project.keys.read), **(headers or {})})
 
     async def results(self, endpoint: str, params: Params | dict[str, Any]) -> Any:
+        return (await self.body(endpoint, params))["results"]
+
+    async def body(self, endpoint: str, params: Params | dict[str, Any]) -> dict[str, Any]:
         response = await self.get(endpoint, params)
         assert response.status_code == 200, (endpoint, params, response.text)
         body = response.json()
         assert set(body) >= {"results", "meta"}, body
-        return body["results"]
+        return body  # type: ignore[no-any-return]
+
+    async def check(self, endpoint: str, params: Params | dict[str, Any],
+                    now: datetime | None = None, context: Any = None) -> None:
+        """The API's results are the reference's; meta echoes the resolved dates and zone."""
+        now = now or datetime.now(UTC)
+        body = await self.body(endpoint, params)
+        same(body["results"], self.reference(endpoint, params, now), context or (endpoint, params))
+        if endpoint != "realtime":
+            data = reference.load([], self.project.timezone)
+            query = reference.make_query(params, data, now)
+            meta = body["meta"]
+            same([meta.get("date_from"), meta.get("date_to"), meta.get("tz")],
+                 [query.date_from.isoformat(), query.date_to.isoformat(), query.zone.key],
+                 ("meta", endpoint, params))
 
     def reference(self, endpoint: str, params: Params | dict[str, Any],
                   now: datetime | None = None) -> Any:
