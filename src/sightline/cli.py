@@ -103,11 +103,25 @@ def seed(
     seed: Annotated[int, typer.Option(help="Random seed")] = 1,
 ) -> None:
     """Insert realistic demo traffic quickly (COPY), with sessions built."""
+    stats = asyncio.run(with_session(
+        get_settings(), lambda db: seed_and_roll_up(db, project, events, days, seed)))
+    typer.echo(json.dumps(stats))
+
+
+async def seed_and_roll_up(db, project_id: str, events: int, days: int, seed: int):  # type: ignore[no-untyped-def]
+    """Seed traffic, then build its daily rollups at once (the worker would, a little later)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sightline.projects.service import get_project
+    from sightline.rollups.service import rebuild
     from sightline.seed.service import seed_project
 
-    stats = asyncio.run(with_session(
-        get_settings(), lambda db: seed_project(db, project, events, days, seed)))
-    typer.echo(json.dumps(stats))
+    stats = await seed_project(db, project_id, events, days, seed)
+    await db.commit()
+    project = await get_project(db, project_id)
+    now = datetime.now(UTC)
+    built = await rebuild(db, project_id, project.timezone, now - timedelta(days=days + 1), now)
+    return {**stats, "rollup_days": len(built)}
 
 
 @app.command()
@@ -117,13 +131,13 @@ def demo(
 ) -> None:
     """Embedded database, a demo project with seeded traffic, and the server."""
     from sightline.projects.service import create_project
-    from sightline.seed.service import seed_project
 
     settings = get_settings()
 
     async def make_demo(db):  # type: ignore[no-untyped-def]
         created = await create_project(db, "Demo", "Europe/Berlin")
-        await seed_project(db, created.id, events, 30, 1)
+        await db.commit()
+        await seed_and_roll_up(db, created.id, events, 30, 1)
         return created
 
     created = asyncio.run(with_session(settings, make_demo))

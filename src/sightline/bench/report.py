@@ -4,6 +4,19 @@ from pathlib import Path
 from typing import Any
 
 CHART = "bench-latency.png"
+NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
+
+
+def kept_notes(path: Path) -> list[str]:
+    """The hand-written observations between the notes markers survive a new run."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    start, end = text.find(NOTES_START), text.find(NOTES_END)
+    if start < 0 or end < start:
+        return []
+    return ["", text[start:end + len(NOTES_END)]]
 
 
 def cell(value: float | None, digits: int = 1) -> str:
@@ -133,6 +146,7 @@ def write_report(bench: Any, output: Path) -> None:
             "same CPUs, so the floor is a lower bound of what the server stack can do).")
     if facts.get("wrk_floor_rps"):
         lines.append(f"`wrk` on the same route: {facts['wrk_floor_rps']:,.0f} req/s.")
+    lines += kept_notes(output / "benchmarks.md")
     lines += [
         "", "## How to run", "",
         "```sh",

@@ -47,6 +47,9 @@ WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end
 ON CONFLICT DO NOTHING
 """)
 
+# After a bulk load the planner needs fresh statistics (autovacuum would take a while).
+ANALYZE_TABLES = text("ANALYZE event, session, visitor")
+
 BUMP_DAYS = text("""
 INSERT INTO rollup_state (project_id, day, version, built_version)
 SELECT CAST(:project_id AS varchar), d, 1, 0 FROM unnest(CAST(:days AS date[])) AS d
@@ -156,7 +159,9 @@ def day_statement(statement: TextualSelect, project_id: str, timezone: str, days
                                  "start": start, "end": end}
     if statement is not EXIT_PAGEVIEWS:
         params["dimension"] = dimension
-    return statement.bindparams(**params)
+    # unique names: a dashboard batches many of these statements into one (stats.runner)
+    return statement.bindparams(*(bindparam(name, value, unique=True)
+                                  for name, value in params.items()))
 
 
 ROLLUP_DAY = table(
@@ -192,5 +197,5 @@ def select_day_rows(project_id: str, days: list[date], dimension: str) -> Select
     c = ROLLUP_DAY.c
     return (select(c.day, c.dimension, c.value, *(c[name] for name in names))
             .where(ROLLUP_DAY.c.project_id == project_id,
-                   ROLLUP_DAY.c.day == bindparam("days", days, type_=ARRAY(Date)).any_(),
+                   ROLLUP_DAY.c.day == bindparam("days", days, type_=ARRAY(Date), unique=True).any_(),
                    ROLLUP_DAY.c.dimension == dimension))

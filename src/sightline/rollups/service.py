@@ -200,6 +200,15 @@ async def build_stale_days(db: AsyncSession, project_id: str, timezone: str) -> 
     return days
 
 
+async def rebuild(db: AsyncSession, project_id: str, timezone: str, start: datetime,
+                  end: datetime) -> list[date]:
+    """Mark the days of [start, end] stale and build them now (after a bulk load)."""
+    await mark_stale(db, project_id, timezone, start, end)
+    await db.commit()
+    await db.execute(queries.ANALYZE_TABLES)
+    return await build_stale_days(db, project_id, timezone)
+
+
 async def read_rows(runner: Runner, project_id: str, timezone: str, first: date, last: date,
                     dimension: str) -> tuple[list[date], Sequence[list[dict[str, Any]]]]:
     """The day rows of `dimension` ('' for totals) over [first, last]: built days from the

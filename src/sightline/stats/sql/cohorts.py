@@ -19,14 +19,14 @@ def select_retention(
              .group_by(e.visitor_key)
              .having(func.min(e.ts) >= cohort_start, func.min(e.ts) < cohort_end)
              .subquery("first"))
-    activity = (select(e.visitor_key, e.ts).select_from(all_events.from_clause)
+    activity = (select(e.visitor_key, bucket_of(e.ts, thresholds).label("active"))
+                .select_from(all_events.from_clause)
                 .where(*all_events.where, e.ts >= cohort_start, e.ts < thresholds[-1])
-                .subquery("activity"))
+                .distinct().subquery("activity"))
     cohort = bucket_of(first.c.first_ts, thresholds).label("cohort")
-    active = bucket_of(activity.c.ts, thresholds).label("active")
-    return (select(cohort, active, func.count(distinct(first.c.visitor_key)).label("visitors"))
+    return (select(cohort, activity.c.active, func.count().label("visitors"))
             .select_from(first.join(activity, first.c.visitor_key == activity.c.visitor_key))
-            .group_by(literal_column("cohort"), literal_column("active")))
+            .group_by(literal_column("cohort"), activity.c.active))
 
 
 def select_active_users(events: Source, thresholds: list[datetime], first_day: int) -> Select:
