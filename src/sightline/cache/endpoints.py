@@ -1,7 +1,7 @@
 """POST /api/v1/hooks/invalidate: an outside change to a project's data, signed like Standard
 Webhooks (SPEC section 6)."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -18,6 +18,8 @@ from sightline.problems import (
     BodyInvalid, InvalidParameter, MalformedBody, ServiceUnavailable, Unauthorized,
 )
 from sightline.projects import service as projects
+from sightline.rollups import service as rollups
+from sightline.stats.periods import instant_range
 
 router = APIRouter(prefix="/api/v1/hooks", tags=["cache"])
 MAX_BODY = 64_000
@@ -58,14 +60,6 @@ def parse(body: bytes) -> InvalidateIn:
     return change
 
 
-def local_span(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
-    """The UTC instants of the local days first..last."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(first, time(), zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
-    return start, end - timedelta(microseconds=1)
-
-
 @router.post(
     "/invalidate", status_code=202,
     responses={400: {"description": "Malformed body"}, 401: {"description": "Bad signature"},
@@ -80,10 +74,14 @@ async def invalidate(request: Request, db: DbSession) -> Response:
     first_time = (await db.execute(queries.insert_delivery(request.headers["webhook-id"]))).first()
     await db.execute(queries.delete_old_deliveries())
     if first_time is not None:
+        span = (instant_range(change.date_from, change.date_to, ZoneInfo(project.timezone))
+                if change.date_from and change.date_to else None)
+        await rollups.mark_changed(db, project.id, project.timezone, span)
+        await db.commit()
+        request.app.state.job_signal.set()
         freshness = request.app.state.freshness
-        if change.date_from and change.date_to:
-            await freshness.data_changed(project.id, *local_span(change.date_from, change.date_to,
-                                                                 project.timezone))
+        if span is not None:
+            await freshness.data_changed(project.id, span[0], span[1] - timedelta(microseconds=1))
         else:
             await freshness.project_changed(project.id)
     return json_response({"status": "accepted", "replayed": first_time is None}, status_code=202)

@@ -65,6 +65,10 @@ WHERE NOT EXISTS (SELECT 1 FROM job WHERE project_id = :project_id AND task = 'r
                   AND status = 'queued')
 """)
 
+BUMP_ALL_DAYS = text("""
+UPDATE rollup_state SET version = version + 1 WHERE project_id = :project_id
+""")
+
 SELECT_STALE_DAYS = text("""
 SELECT day FROM rollup_state
 WHERE project_id = :project_id AND built_version <> version ORDER BY day DESC

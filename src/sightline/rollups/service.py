@@ -141,6 +141,16 @@ async def mark_stale(db: AsyncSession, project_id: str, timezone: str,
     await db.execute(queries.BUMP_DAYS, {"project_id": project_id, "days": days})
 
 
+async def mark_changed(db: AsyncSession, project_id: str, timezone: str,
+                       span: tuple[datetime, datetime] | None) -> None:
+    """Data changed outside ingestion (the invalidation webhook): rebuild what it covers."""
+    if span is None:
+        await db.execute(queries.BUMP_ALL_DAYS, {"project_id": project_id})
+    else:
+        await mark_stale(db, project_id, timezone, span[0], span[1] - timedelta(microseconds=1))
+    await schedule_build(db, project_id)
+
+
 BUILD_DELAY = timedelta(seconds=2)
 
 
