@@ -323,7 +323,16 @@ ROUNDING = Case("UTC", [
         {"date": "2024-03-11", "views_per_visit": 1.94, "bounce_rate": 6.3, "visit_duration": 1}]),
 ])
 
-CASES = {"rounding": ROUNDING, "dst": DST, "midnight": MIDNIGHT, "weeks": WEEKS, "late": LATE, "filters": FILTERS, "properties": PROPERTIES,
+# --- F2: a session list's conversion_rate is over the visitors of its sessions (SPEC 4, visitors of
+# a session list are those of the matching sessions), so a's session, begun the day before, is out
+SESSION_CONVERSION = Case("UTC", [
+    Send([pv("a", "2024-03-09T23:50:00Z"), pv("a", "2024-03-10T00:10:00Z"),
+          pv("b", "2024-03-10T10:00:00Z", referrer="https://t.co/x")]),
+    Check("breakdown", {**DAY, "dimension": "source", "metrics": "visitors,conversion_rate"},
+          [{"source": "t.co", "visitors": 1, "conversion_rate": 100.0}]),
+])
+
+CASES = {"rounding": ROUNDING, "session_conversion": SESSION_CONVERSION, "dst": DST, "midnight": MIDNIGHT, "weeks": WEEKS, "late": LATE, "filters": FILTERS, "properties": PROPERTIES,
          "compare": COMPARE, "funnel": FUNNEL, "conversion": CONVERSION}
 
 
