@@ -6,6 +6,7 @@ see each other's data; nothing is mocked and commits are real (durability is tes
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -20,26 +21,32 @@ from sightline.settings import Settings
 from tests import services
 
 
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:8]
+
+
 def worker_database_name() -> str:
-    return f"sightline_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    """One database per test worker and run, so concurrent runs never drop each other's."""
+    return f"sightline_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{RUN_ID}"
 
 
-async def recreate_database(admin_url: str, name: str) -> None:
+async def run_admin(admin_url: str, *statements: str) -> None:
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            await conn.execute(text(statement))
     await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     admin_url = services.admin_database_url()
     name = worker_database_name()
-    asyncio.run(recreate_database(admin_url, name))
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(run_admin(admin_url, drop, f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     upgrade_to_head(url)
-    return url
+    yield url
+    asyncio.run(run_admin(admin_url, drop))
 
 
 @pytest.fixture(scope="session")
