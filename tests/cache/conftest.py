@@ -82,8 +82,10 @@ def cache_settings(settings: Settings, redis_url: str | None, **cache: Any) -> S
 
 @pytest.fixture(scope="session")
 async def capp(settings: Settings, redis_url: str) -> AsyncIterator[FastAPI]:
-    """The app on the shared Redis server, with the counting route."""
-    async with running_app(cache_settings(settings, redis_url)) as app:
+    """The app on the shared Redis server, with the counting route. These tests are about single
+    flight and freshness, not timeouts (test_faults.py): a busy CI machine must not trip the
+    breaker here."""
+    async with running_app(cache_settings(settings, redis_url, socket_timeout=1.0)) as app:
         yield app
 
 
