@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Date, Integer, LargeBinary, Numeric, Select, String, Text, TextualSelect, bindparam, column,
+    func,
     select, table, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -203,3 +204,9 @@ def select_day_rows(project_id: str, days: list[date], dimension: str) -> Select
             .where(ROLLUP_DAY.c.project_id == project_id,
                    ROLLUP_DAY.c.day == bindparam("days", days, type_=ARRAY(Date), unique=True).any_(),
                    ROLLUP_DAY.c.dimension == dimension))
+
+
+def select_first_day(project_id: str) -> Select:
+    """The first local day the project has data for (any day ingest ever touched)."""
+    return select(func.min(ROLLUP_STATE.c.day).label("day")).where(
+        ROLLUP_STATE.c.project_id == project_id)

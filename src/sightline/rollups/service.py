@@ -219,6 +219,11 @@ async def rebuild(db: AsyncSession, project_id: str, timezone: str, start: datet
     return await build_stale_days(db, project_id, timezone)
 
 
+async def first_day(runner: Runner, project_id: str) -> date | None:
+    day = (await runner.one(queries.select_first_day(project_id)))["day"]
+    return to_date(day) if day is not None else None
+
+
 async def read_rows(runner: Runner, project_id: str, timezone: str, first: date, last: date,
                     dimension: str) -> tuple[list[date], Sequence[list[dict[str, Any]]]]:
     """The day rows of `dimension` ('' for totals) over [first, last]: built days from the

@@ -160,6 +160,39 @@ async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
     return {"days": results, "stickiness": stickiness}
 
 
+def union_of_days(daily: dict[date, BitMap], first: date, end: date) -> BitMap:
+    """Visitors of the days in [first, end)."""
+    days = (first + timedelta(days=i) for i in range((end - first).days))
+    return BitMap.union(*(daily[day] for day in days if day in daily), BitMap())
+
+
+async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    """Cohorts from daily visitor sets: a cohort is the bucket's visitors minus everyone seen
+    before it, since the project's first day."""
+    interval = query.interval or "week"
+    count = query.periods or 8
+    starts = periods.cohort_starts(query.date_from, query.date_to, interval)
+    if not starts:
+        return []
+    bounds = periods.following_starts(starts[0], len(starts) + count, interval)
+    first = await rollups.first_day(ctx.runner, ctx.project_id)
+    daily: dict[date, BitMap] = {}
+    if first is not None and first < bounds[-1]:
+        by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first,
+                                         bounds[-1] - timedelta(days=1), TOTAL)
+        daily = {day: values[TOTAL].sets["event_visitors"]
+                 for day, values in by_day.items() if TOTAL in values}
+    origin = min([first, bounds[0]]) if first else bounds[0]
+    active = [union_of_days(daily, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    results = []
+    for index, start in enumerate(starts):
+        cohort = active[index] - union_of_days(daily, origin, start)
+        retained = [len(cohort & active[index + offset]) for offset in range(count)]
+        results.append({"cohort": start.isoformat(), "size": retained[0], "retention": retained,
+                        "rates": [metrics.percent(n, retained[0]) for n in retained]})
+    return results
+
+
 async def run_report(ctx: Context, query: StatsQuery) -> Any:
     report = query.report
     if report in SESSION_LISTS:
@@ -172,5 +205,6 @@ async def run_report(ctx: Context, query: StatsQuery) -> Any:
         dimension = query.dimension or "page"
         return await dimension_list(ctx, query, dimension, dimension, query.metrics)
     handlers = {"overview": overview, "timeseries": timeseries, "exit-pages": exit_pages,
-                "goals": goals, "revenue": revenue, "active-users": active_users}
+                "goals": goals, "revenue": revenue, "active-users": active_users,
+                "retention": retention}
     return await handlers[report](ctx, query)
