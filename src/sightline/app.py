@@ -37,7 +37,8 @@ def database_url(settings: Settings) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(database_url(settings), settings)
+    # the embedded database starts and migrates synchronously (Alembic runs its own loop)
+    engine = create_engine(await asyncio.to_thread(database_url, settings), settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())

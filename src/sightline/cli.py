@@ -19,10 +19,16 @@ def resolved_url(settings: Settings) -> str:
     return database_url(settings)
 
 
-async def with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+def with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """Run `work(session)` in a new event loop, committing at the end."""
+    url = resolved_url(settings)  # outside the loop: the embedded mode migrates synchronously
+    return asyncio.run(in_session(url, settings, work))
+
+
+async def in_session(url: str, settings: Settings, work):  # type: ignore[no-untyped-def]
     from sightline.db import create_engine, make_sessionmaker
 
-    engine = create_engine(resolved_url(settings), settings)
+    engine = create_engine(url, settings)
     try:
         async with make_sessionmaker(engine)() as session:
             result = await work(session)
@@ -85,8 +91,7 @@ def project_create(
     except ValueError as exc:
         typer.echo(f"invalid project: {exc}", err=True)
         raise typer.Exit(2) from None
-    created = asyncio.run(with_session(get_settings(),
-                                       lambda db: create_project(db, name, timezone)))
+    created = with_session(get_settings(), lambda db: create_project(db, name, timezone))
     if as_json:
         typer.echo(json.dumps(created.model_dump()))
     else:
@@ -103,8 +108,8 @@ def seed(
     seed: Annotated[int, typer.Option(help="Random seed")] = 1,
 ) -> None:
     """Insert realistic demo traffic quickly (COPY), with sessions built."""
-    stats = asyncio.run(with_session(
-        get_settings(), lambda db: seed_and_roll_up(db, project, events, days, seed)))
+    stats = with_session(
+        get_settings(), lambda db: seed_and_roll_up(db, project, events, days, seed))
     typer.echo(json.dumps(stats))
 
 
@@ -140,7 +145,7 @@ def demo(
         await seed_and_roll_up(db, created.id, events, 30, 1)
         return created
 
-    created = asyncio.run(with_session(settings, make_demo))
+    created = with_session(settings, make_demo)
     base = f"http://127.0.0.1:{port}"
     typer.echo(f"Sightline demo at {base}  (dashboard {base}/?key={created.keys.read}"
                f"&project={created.id}, API docs {base}/docs)")
