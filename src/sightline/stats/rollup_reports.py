@@ -22,9 +22,9 @@ async def aggregates(ctx: Context, first: date, last: date, dimension: str) -> d
                                      dimension)
 
 
-async def total(ctx: Context, first: date, last: date) -> dict[str, Any]:
+async def total(ctx: Context, first: date, last: date, session_list: bool = False) -> dict[str, Any]:
     merged = await aggregates(ctx, first, last, TOTAL)
-    return merged.get(TOTAL, Aggregate()).metrics_row(session_list=False)
+    return merged.get(TOTAL, Aggregate()).metrics_row(session_list)
 
 
 async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
@@ -80,7 +80,8 @@ async def dimension_list(ctx: Context, query: StatsQuery, dimension: str, key_na
                          names: tuple[str, ...]) -> list[dict[str, Any]]:
     merged, totals = await asyncio.gather(
         aggregates(ctx, query.date_from, query.date_to, dimension),
-        total(ctx, query.date_from, query.date_to) if "conversion_rate" in names else _none(),
+        total(ctx, query.date_from, query.date_to, is_session_dimension(dimension))
+        if "conversion_rate" in names else _none(),
     )
     return listed(merged, dimension, key_name, names, query,
                   totals["visitors"] if totals else 0)

@@ -153,10 +153,10 @@ def sort_and_page(rows: list[dict[str, Any]], first: str, query: StatsQuery) -> 
 
 async def grouped(
     ctx: Context, query: StatsQuery, source: Source, key: ColumnElement[str],
-    labels: list[Label], key_name: str, names: tuple[str, ...],
+    labels: list[Label], key_name: str, names: tuple[str, ...], session_list: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows of a list report; conversion_rate needs the visitors of the unfiltered query."""
-    total = (await visitors_without_event_filters(ctx, query)
+    total = (await visitors_without_event_filters(ctx, query, session_list)
              if "conversion_rate" in names else 0)
     first = names[0]
     if first in COUNT_METRICS:
@@ -176,7 +176,8 @@ async def session_list(
         query = replace(query, filters=(*query.filters, Filter("source", "==", (query.source,))))
     sessions = sessions_of(ctx, query, start, end)
     return await grouped(ctx, query, sessions, sessions.rows.c[dimension],
-                         aggregates.session_aggregates(sessions), key_name, names)
+                         aggregates.session_aggregates(sessions), key_name, names,
+                         session_list=True)
 
 
 def event_list_conditions(events: Source, dimension: str, event: str | None) -> list[ColumnElement[bool]]:
@@ -191,11 +192,15 @@ def event_list_conditions(events: Source, dimension: str, event: str | None) -> 
     return conditions
 
 
-async def visitors_without_event_filters(ctx: Context, query: StatsQuery) -> int:
+async def visitors_without_event_filters(ctx: Context, query: StatsQuery,
+                                         session_list: bool = False) -> int:
+    """Visitors of the query without its page/event/prop conditions: of its events in range, or
+    of its sessions starting in range (session lists)."""
     start, end = instant_range(query)
-    events = matching_events(ctx.project_id, start, end, query.session_filters)
+    source = (matching_sessions if session_list else matching_events)(
+        ctx.project_id, start, end, query.session_filters)
     row = await ctx.runner.one(aggregates.select_totals(
-        events, [func.count(distinct(events.rows.c.visitor_key)).label("visitors")]))
+        source, [func.count(distinct(source.rows.c.visitor_key)).label("visitors")]))
     return int(row["visitors"])
 
 
