@@ -13,6 +13,7 @@ from sightline.bench.endpoints import router as bench_router
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
 from sightline.dashboards.endpoints import router as dashboards_router
+from sightline.auth.ratelimit import TokenBuckets
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
 from sightline.graphql.schema import router as graphql_router
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Self-hosted analytics backend: ingest events, serve dashboard numbers fast.",
     )
     app.state.settings = settings
+    app.state.rate_limiter = TokenBuckets(settings.rate_limit.requests_per_second,
+                                          settings.rate_limit.burst)
     app.state.metrics = Metrics()
     install_problem_handlers(app)
 

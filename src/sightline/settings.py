@@ -34,6 +34,11 @@ class CacheSettings(BaseModel):
     memory_max_entries: int = 10_000
 
 
+class RateLimitSettings(BaseModel):
+    requests_per_second: float = 200.0
+    burst: int = 400
+
+
 class IngestSettings(BaseModel):
     max_events: int = 10_000
     max_body_bytes: int = 5_000_000
@@ -56,6 +61,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     ingest: IngestSettings = IngestSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def embedded(self) -> bool:

@@ -41,6 +41,7 @@ async def resolve_principal(request: Request, key: str) -> Principal:
         cache.put(key_hash, principal)
     if principal is None:
         raise Unauthorized("Unknown API key")
+    request.app.state.rate_limiter.take(key_hash)
     return principal
 
 
