@@ -13,7 +13,7 @@ from sightline.rollups.service import TOTAL, Aggregate
 from sightline.stats import metrics, periods
 from sightline.stats.query import StatsQuery, is_session_dimension
 from sightline.stats.service import (
-    EVENT_LISTS, OVERVIEW_METRICS, SESSION_LISTS, Context, sort_and_page,
+    EVENT_LISTS, SESSION_LISTS, Context, overview_ranges, overview_results, sort_and_page,
 )
 
 
@@ -28,20 +28,8 @@ async def total(ctx: Context, first: date, last: date, session_list: bool = Fals
 
 
 async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    ranges = [(query.date_from, query.date_to)]
-    if query.compare:
-        ranges.append(periods.comparison_range(query.compare, query.date_from, query.date_to))
-    rows = await asyncio.gather(*(total(ctx, a, b) for a, b in ranges))
-    results = {}
-    for name in OVERVIEW_METRICS:
-        value = metrics.exact(name, rows[0])
-        entry: dict[str, Any] = {"value": metrics.shown(name, value)}
-        if query.compare:
-            previous = metrics.exact(name, rows[1])
-            entry["previous"] = metrics.shown(name, previous)
-            entry["change"] = metrics.change(value, previous)
-        results[name] = entry
-    return results
+    rows = await asyncio.gather(*(total(ctx, a, b) for a, b in overview_ranges(query)))
+    return overview_results(list(rows))
 
 
 async def timeseries(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:

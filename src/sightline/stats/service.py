@@ -6,7 +6,7 @@ Every function takes a validated StatsQuery and returns the `results` part of th
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,23 +85,33 @@ async def totals(ctx: Context, query: StatsQuery, start: datetime, end: datetime
     return {**event_row[0], **session_row[0]}
 
 
-async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+def overview_ranges(query: StatsQuery) -> list[tuple[date, date]]:
+    """The query's dates, then the compared dates when it compares."""
     ranges = [(query.date_from, query.date_to)]
     if query.compare:
         ranges.append(periods.comparison_range(query.compare, query.date_from, query.date_to))
-    zone = ZoneInfo(query.tz)
-    rows = await asyncio.gather(
-        *(totals(ctx, query, *periods.instant_range(a, b, zone)) for a, b in ranges))
+    return ranges
+
+
+def overview_results(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each metric's value, and previous and change when a second row (comparison) is given."""
     results = {}
     for name in OVERVIEW_METRICS:
         value = metrics.exact(name, rows[0])
         entry: dict[str, Any] = {"value": metrics.shown(name, value)}
-        if query.compare:
+        if len(rows) > 1:
             previous = metrics.exact(name, rows[1])
             entry["previous"] = metrics.shown(name, previous)
             entry["change"] = metrics.change(value, previous)
         results[name] = entry
     return results
+
+
+async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+    zone = ZoneInfo(query.tz)
+    rows = await asyncio.gather(*(totals(ctx, query, *periods.instant_range(a, b, zone))
+                                  for a, b in overview_ranges(query)))
+    return overview_results(list(rows))
 
 
 async def timeseries(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
