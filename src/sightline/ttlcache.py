@@ -1,6 +1,11 @@
-"""A small in-process cache with expiry, for hot lookups (API keys, project time zones)."""
+"""A small in-process cache with expiry, for hot lookups (API keys, projects).
 
+Concurrent misses of one key share one load, so a burst after a restart costs one query.
+"""
+
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -12,6 +17,7 @@ class TtlCache(Generic[K, V]):
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Task[V]] = {}
 
     def get(self, key: K) -> tuple[bool, V | None]:
         entry = self._entries.get(key)
@@ -23,3 +29,21 @@ class TtlCache(Generic[K, V]):
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        found, value = self.get(key)
+        if found:
+            return value  # type: ignore[return-value]
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.create_task(self._load(key, load))
+            self._loading[key] = task
+        return await asyncio.shield(task)
+
+    async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        try:
+            value = await load()
+            self.put(key, value)
+            return value
+        finally:
+            self._loading.pop(key, None)

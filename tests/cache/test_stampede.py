@@ -49,7 +49,7 @@ async def test_thousand_concurrent_misses_query_once_and_do_not_exhaust_the_pool
 async def test_concurrent_misses_across_processes_query_once(settings, redis_url, capp, db):
     """Three app instances (as three worker processes would be: each its own in-process state)
     share one Redis; 3 x 100 concurrent identical requests run the query once in all."""
-    shared = cache_settings(settings, redis_url)
+    shared = cache_settings(settings, redis_url, socket_timeout=1.0)
     project = await make_project(db)
     async with (running_app(shared) as one, running_app(shared) as two,
                 running_app(shared) as three):

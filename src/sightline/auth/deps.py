@@ -33,12 +33,13 @@ async def resolve_principal(request: Request, key: str) -> Principal:
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
     cache: TtlCache[bytes, Principal | None] = request.app.state.key_cache
-    found, principal = cache.get(key_hash)
-    if not found:
+
+    async def lookup() -> Principal | None:
         async with request.app.state.sessionmaker() as session:
             row = (await session.execute(queries.select_key_by_hash(key_hash))).first()
-        principal = Principal(row.project_id, Scope(row.scope)) if row else None
-        cache.put(key_hash, principal)
+        return Principal(row.project_id, Scope(row.scope)) if row else None
+
+    principal = await cache.get_or_load(key_hash, lookup)
     if principal is None:
         raise Unauthorized("Unknown API key")
     request.app.state.rate_limiter.take(key_hash)

@@ -40,12 +40,12 @@ async def cached_project(request: Request, project_id: str) -> ProjectOut:
     """The project, from a short in-process cache; a miss uses a short-lived session so the
     caller holds no pooled connection while it waits on other work."""
     cache: TtlCache[str, ProjectOut] = request.app.state.project_cache
-    found, project = cache.get(project_id)
-    if not found or project is None:
+
+    async def load() -> ProjectOut:
         async with request.app.state.sessionmaker() as db:
-            project = await get_project(db, project_id)
-        cache.put(project_id, project)
-    return project
+            return await get_project(db, project_id)
+
+    return await cache.get_or_load(project_id, load)
 
 
 async def load_goals(db: AsyncSession, project_id: str) -> list[Goal]:
