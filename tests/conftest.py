@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sightline.app import create_app
 from sightline.db import make_sessionmaker
 from sightline.migrate import upgrade_to_head
-from sightline.settings import Settings
+from sightline.settings import RateLimitSettings, Settings
 from tests import services
 
 
@@ -60,7 +60,8 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str, redis_url: str) -> Settings:
     return Settings(environment="test", database_url=database_url, redis_url=redis_url,
-                    webhook_secret="whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ==")
+                    webhook_secret="whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ==",
+                    rate_limit=RateLimitSettings(requests_per_second=1e9, burst=10**9))
 
 
 @pytest.fixture(scope="session")

@@ -35,8 +35,8 @@ class CacheSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    requests_per_second: float = 200.0
-    burst: int = 400
+    requests_per_second: float = 1000.0
+    burst: int = 2000
 
 
 class IngestSettings(BaseModel):
