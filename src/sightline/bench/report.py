@@ -153,7 +153,7 @@ def write_report(bench: Any, output: Path) -> None:
         "", "## How to run", "",
         "```sh",
         "make bench          # or: sightline bench [--workers 2] [--database-url URL]",
-        "make bench-quick    # sightline bench --quick: a smaller data set, under 3 minutes",
+        "make bench-quick    # --quick: smaller data, short runs, < 3 min; writes bench/.results/quick/",
         "```",
         "",
         "The first run creates and seeds its own database (`sightline_bench`, 10 million events;",

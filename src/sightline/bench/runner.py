@@ -36,13 +36,19 @@ class Options:
     database: str | None = None
     redis_url: str = DEFAULT_REDIS_URL
     port: int = 8711
-    output: Path | None = Path("docs")
+    output: Path | None = None          # default: docs/ for full runs, bench/.results/<mode>
     scenarios: tuple[str, ...] = ALL_SCENARIOS
 
     @property
     def database_name(self) -> str:
         return self.database or {"full": "sightline_bench"}.get(self.mode,
                                                                 f"sightline_bench_{self.mode}")
+
+
+def project_root() -> Path:
+    """The checkout this package runs from (where docs/ lives), else the current directory."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
 def machine_facts() -> dict[str, Any]:
@@ -54,7 +60,7 @@ def machine_facts() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    root = Path(__file__).resolve().parents[3]
+    root = project_root()
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5).stdout.strip()
@@ -110,7 +116,7 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
            "SIGHTLINE_ENVIRONMENT": "development", "SIGHTLINE_LOG_JSON": "false",
            # the load generator uses one key far beyond a client's fair rate
            "SIGHTLINE_RATE_LIMIT__REQUESTS_PER_SECOND": "1000000000"}
-    logs = Path(RESULTS_DIR)
+    logs = project_root() / RESULTS_DIR
     main = Server(options.port, options.workers, env, logs / "server.log")
     probe = Server(options.port + 1, 1, env, logs / "probe.log")
     worker = Server(0, 1, env, logs / "worker.log", kind="worker")
@@ -148,7 +154,8 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
             process.stop()
         await engine.dispose()
     bench.facts["total_seconds"] = round(time.perf_counter() - started)
-    if options.output is not None:
-        write_report(bench, options.output)
-        log(f"wrote {options.output / 'benchmarks.md'}")
+    output = options.output or (project_root() / "docs" if options.mode == "full"
+                                else project_root() / RESULTS_DIR / options.mode)
+    write_report(bench, output)
+    log(f"wrote {output / 'benchmarks.md'} and {output / 'bench-latency.png'}")
     return bench

@@ -76,8 +76,8 @@ class Timing:
 TIMINGS = {
     "full": Timing(load_seconds=6, warm_seconds=4, cold_repeat=5, mix_seconds=60,
                    ingest_seconds=20),
-    "quick": Timing(load_seconds=2, warm_seconds=1, cold_repeat=2, mix_seconds=15,
-                    ingest_seconds=6),
+    "quick": Timing(load_seconds=1.5, warm_seconds=1, cold_repeat=2, mix_seconds=10,
+                    ingest_seconds=5),
     "smoke": Timing(load_seconds=0.3, warm_seconds=0.2, cold_repeat=1, mix_seconds=1,
                     ingest_seconds=0.5, concurrency=8, endpoints=3),
 }
