@@ -35,6 +35,10 @@ SELECT DISTINCT visitor_id, session_key FROM event
 WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NOT NULL
 """)
 
+# Every statement below reaches events and sessions through LATERAL probes by (project, visitor):
+# the plan is an index lookup per visitor whatever the table statistics say (a hash join over a
+# project's whole history was chosen on fresh statistics and took seconds per batch).
+
 # Auto sessions: a visitor's events without session_id, split where the gap exceeds the timeout.
 # For each visitor with new events, the window spans the new events and every stored session
 # within the timeout of them; sessions outside it cannot change.
@@ -45,58 +49,74 @@ WITH new AS (
     WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NULL
     GROUP BY visitor_id
 )
-SELECT n.visitor_id,
-       least(n.lo, min(s.started_at)) AS lo,
-       greatest(n.hi, max(s.ended_at)) AS hi
+SELECT n.visitor_id, least(n.lo, near.lo) AS lo, greatest(n.hi, near.hi) AS hi
 FROM new n
-LEFT JOIN session s
-  ON s.project_id = :project_id AND s.visitor_id = n.visitor_id AND s.session_key LIKE 'a:%'
- AND s.ended_at >= n.lo - CAST(:timeout AS interval)
- AND s.started_at <= n.hi + CAST(:timeout AS interval)
-GROUP BY n.visitor_id, n.lo, n.hi
+CROSS JOIN LATERAL (
+    SELECT min(s.started_at) AS lo, max(s.ended_at) AS hi
+    FROM session s
+    WHERE s.project_id = :project_id AND s.visitor_id = n.visitor_id
+      AND s.session_key LIKE 'a:%'
+      AND s.ended_at >= n.lo - CAST(:timeout AS interval)
+      AND s.started_at <= n.hi + CAST(:timeout AS interval)
+) AS near
 """)
 
 WINDOWS_CTE = """
 WITH win AS (
     SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
                          CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
+),
+window_events AS (
+    SELECT e.row_id, e.id, e.visitor_id, e.ts, e.session_key
+    FROM win CROSS JOIN LATERAL (
+        SELECT ctid AS row_id, id, visitor_id, ts, session_key FROM event
+        WHERE project_id = :project_id AND visitor_id = win.visitor_id
+          AND ts BETWEEN win.lo AND win.hi AND session_id IS NULL
+    ) AS e
 )"""
 
-DELETE_AUTO_SESSIONS_IN_WINDOWS = text(WINDOWS_CTE + """
-DELETE FROM session s USING win
-WHERE s.project_id = :project_id AND s.visitor_id = win.visitor_id AND s.session_key LIKE 'a:%'
-  AND s.started_at BETWEEN win.lo AND win.hi
+DELETE_AUTO_SESSIONS_IN_WINDOWS = text("""
+WITH win AS (
+    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
+                         CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
+)
+DELETE FROM session s
+WHERE (s.project_id, s.visitor_id, s.session_key) IN (
+    SELECT CAST(:project_id AS varchar), win.visitor_id, old.session_key
+    FROM win CROSS JOIN LATERAL (
+        SELECT session_key FROM session
+        WHERE project_id = :project_id AND visitor_id = win.visitor_id
+          AND session_key LIKE 'a:%' AND started_at BETWEEN win.lo AND win.hi
+    ) AS old
+)
 RETURNING s.started_at, s.ended_at
 """)
 
 ASSIGN_AUTO_SESSION_KEYS = text(WINDOWS_CTE + """,
 ordered AS (
-    SELECT e.id, e.visitor_id, e.ts,
-           CASE WHEN e.ts - lag(e.ts) OVER w > CAST(:timeout AS interval) THEN 1 ELSE 0 END AS gap
-    FROM event e JOIN win ON e.visitor_id = win.visitor_id
-    WHERE e.project_id = :project_id AND e.session_id IS NULL AND e.ts BETWEEN win.lo AND win.hi
-    WINDOW w AS (PARTITION BY e.visitor_id ORDER BY e.ts, e.id)
+    SELECT row_id, id, visitor_id, ts,
+           CASE WHEN ts - lag(ts) OVER w > CAST(:timeout AS interval) THEN 1 ELSE 0 END AS gap
+    FROM window_events
+    WINDOW w AS (PARTITION BY visitor_id ORDER BY ts, id)
 ),
 numbered AS (
-    SELECT id, visitor_id, ts,
+    SELECT row_id, id, visitor_id, ts,
            sum(gap) OVER (PARTITION BY visitor_id ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS n
     FROM ordered
 ),
 keyed AS (
-    SELECT id, 'a:' || to_char(min(ts) OVER (PARTITION BY visitor_id, n) AT TIME ZONE 'UTC',
+    SELECT row_id, 'a:' || to_char(min(ts) OVER (PARTITION BY visitor_id, n) AT TIME ZONE 'UTC',
                               'YYYYMMDD"T"HH24MISS.US') AS session_key
     FROM numbered
 )
+-- by row address (ctid, stable under the project lock): a TID scan per row, whatever the plan
 UPDATE event e SET session_key = keyed.session_key
 FROM keyed
-WHERE e.project_id = :project_id AND e.id = keyed.id
-  AND e.session_key IS DISTINCT FROM keyed.session_key
+WHERE e.ctid = keyed.row_id AND e.session_key IS DISTINCT FROM keyed.session_key
 """)
 
 SELECT_AUTO_SESSION_KEYS_IN_WINDOWS = text(WINDOWS_CTE + """
-SELECT DISTINCT e.visitor_id, e.session_key
-FROM event e JOIN win ON e.visitor_id = win.visitor_id
-WHERE e.project_id = :project_id AND e.session_id IS NULL AND e.ts BETWEEN win.lo AND win.hi
+SELECT DISTINCT visitor_id, session_key FROM window_events
 """)
 
 SESSION_KEYS_CTE = """
@@ -106,11 +126,18 @@ WITH k AS (
 )"""
 
 DELETE_SESSIONS = text(SESSION_KEYS_CTE + """
-DELETE FROM session s USING k
-WHERE s.project_id = :project_id AND s.visitor_id = k.visitor_id
-  AND s.session_key = k.session_key
+DELETE FROM session s
+WHERE (s.project_id, s.visitor_id, s.session_key) IN (
+    SELECT CAST(:project_id AS varchar), k.visitor_id, k.session_key FROM k)
 RETURNING s.started_at, s.ended_at
 """)
+
+# The events of the sessions in k, probed per session through (project, visitor, ts).
+SESSION_EVENTS = """FROM k CROSS JOIN LATERAL (
+    SELECT * FROM event
+    WHERE project_id = :project_id AND visitor_id = k.visitor_id
+      AND session_key = k.session_key
+) AS e"""
 
 # Session attributes come from its first event; ties at one instant are broken by event id
 # (code point order), then by arrival.
@@ -134,8 +161,7 @@ SELECT CAST(:project_id AS varchar), e.visitor_id, e.session_key, min(e.visitor_
        (array_agg(e.path ORDER BY e.ts DESC, e.event_id COLLATE "C" DESC NULLS FIRST, e.id DESC)
             FILTER (WHERE e.name = 'pageview'))[1],
        {", ".join(FIRST.format(col="e." + c) for c in SESSION_ATTRIBUTES)}
-FROM event e JOIN k ON e.visitor_id = k.visitor_id AND e.session_key = k.session_key
-WHERE e.project_id = :project_id
+{SESSION_EVENTS}
 GROUP BY e.visitor_id, e.session_key
 RETURNING started_at, ended_at
 """)

@@ -33,8 +33,9 @@ CLEAR_SEEDED_SESSIONS = text(f"TRUNCATE {SEEDED_SESSIONS_TABLE}")
 SORT_IN_MEMORY = text("SET LOCAL work_mem = '64MB'")
 
 SEEDED_KEYS_CTE = f"WITH k AS (SELECT visitor_id, session_key FROM {SEEDED_SESSIONS_TABLE})"
-EVENTS = "FROM event e JOIN k"
-EVENTS_IN_WINDOW = "FROM (SELECT * FROM event WHERE ts BETWEEN :lo AND :hi) e JOIN k"
+EVENTS = ingest.SESSION_EVENTS
+EVENTS_IN_WINDOW = EVENTS.replace("AND session_key = k.session_key",
+                                  "AND session_key = k.session_key AND ts BETWEEN :lo AND :hi")
 
 
 def over_seeded_sessions(statement: TextClause) -> TextClause:
