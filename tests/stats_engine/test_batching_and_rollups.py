@@ -18,6 +18,7 @@ REPORTS = [
     ("overview", [("compare", "previous_period")]), ("timeseries", [("interval", "week")]),
     ("pages", []), ("entry-pages", []), ("exit-pages", []), ("sources", []), ("countries", []),
     ("events", []), ("properties/plan", []), ("revenue", []), ("active-users", []),
+    ("referrers", [("source", "google.com")]),
     ("retention", [("interval", "day")]), ("retention", []), ("funnel", [("step", "page:/"), ("step", "event:buy")]),
     ("breakdown", [("dimension", "page"), ("metrics", "conversion_rate,visitors,events")]),
 ]

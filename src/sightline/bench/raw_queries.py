@@ -12,7 +12,7 @@ IN_RANGE = "project_id = :project_id AND ts >= :lo AND ts < :hi"
 
 # Sessions that start in the range, from every event they have (sessions last far less than the
 # day of margin read on each side).
-SESSIONS = f"""
+SESSIONS = """
 sessions AS (
     SELECT visitor_id, min(visitor_key) AS visitor_key, min(ts) AS started,
            extract(epoch FROM max(ts) - min(ts)) AS duration,

@@ -13,7 +13,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from sightline.stats.query import SESSION_DIMENSIONS, is_session_dimension
+from sightline.stats.query import SESSION_DIMENSIONS
+
+# Referrers are listed per source: the rollup keys them by "<source>\n<referrer>".
+SOURCE_REFERRER = "source_referrer"
+ROLLUP_SESSION_DIMENSIONS = (*SESSION_DIMENSIONS, SOURCE_REFERRER)
+
+
+def is_rollup_session_dimension(dimension: str) -> bool:
+    return dimension in ROLLUP_SESSION_DIMENSIONS
 
 INSERT_NEW_VISITORS = text("""
 INSERT INTO visitor (project_id, visitor_key)
@@ -138,7 +146,8 @@ SELECT {SESSION_DAY} AS day, d.dimension, d.value,
        array_agg(DISTINCT s.visitor_num) AS session_visitors
 FROM session s
 CROSS JOIN LATERAL (VALUES ('', ''),
-    {", ".join(f"('{name}', s.{name})" for name in SESSION_DIMENSIONS)}) AS d(dimension, value)
+    {", ".join(f"('{name}', s.{name})" for name in SESSION_DIMENSIONS)},
+    ('{SOURCE_REFERRER}', s.source || E'\n' || s.referrer)) AS d(dimension, value)
 WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :end
   AND {IN_DAYS.format(day=SESSION_DAY)} AND d.value IS NOT NULL AND {ONE_DIMENSION}
 GROUP BY 1, d.dimension, d.value
@@ -195,7 +204,7 @@ def select_day_rows(project_id: str, days: list[date], dimension: str) -> Select
     """Built rows of one dimension, with only the columns that dimension fills."""
     if dimension == "":
         names: tuple[str, ...] = tuple(ROLLUP_COLUMNS)
-    elif is_session_dimension(dimension):
+    elif is_rollup_session_dimension(dimension):
         names = SESSION_ROLLUP_COLUMNS
     else:
         names = EVENT_ROLLUP_COLUMNS

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sightline.rollups import queries
 from sightline.stats.periods import instant_range
-from sightline.stats.query import is_session_dimension
 from sightline.stats.runner import Runner
 
 BITMAP_COLUMNS = ("event_visitors", "paying_visitors", "session_visitors")
@@ -95,11 +94,11 @@ def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
 
 
 def needs_events(dimension: str | None) -> bool:
-    return dimension in (None, TOTAL) or not is_session_dimension(dimension)
+    return dimension in (None, TOTAL) or not queries.is_rollup_session_dimension(dimension)
 
 
 def needs_sessions(dimension: str | None) -> bool:
-    return dimension in (None, TOTAL) or is_session_dimension(dimension)
+    return dimension in (None, TOTAL) or queries.is_rollup_session_dimension(dimension)
 
 
 def day_statements(project_id: str, days: list[date], zone: ZoneInfo,

@@ -5,7 +5,7 @@ from sightline.stats.query import StatsQuery, is_known_dimension
 ROLLUP_REPORTS = frozenset({
     "overview", "timeseries", "pages", "entry-pages", "exit-pages", "sources", "countries",
     "devices", "browsers", "os", "events", "properties", "goals", "revenue", "active-users",
-    "breakdown", "retention", "utm/utm_source", "utm/utm_medium", "utm/utm_campaign", "utm/utm_content",
+    "breakdown", "retention", "referrers", "utm/utm_source", "utm/utm_medium", "utm/utm_campaign", "utm/utm_content",
     "utm/utm_term",
 })
 

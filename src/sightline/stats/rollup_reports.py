@@ -9,6 +9,7 @@ from pyroaring import BitMap
 
 from sightline.models import Goal
 from sightline.rollups import service as rollups
+from sightline.rollups.queries import SOURCE_REFERRER
 from sightline.rollups.service import TOTAL, Aggregate
 from sightline.stats import metrics, periods
 from sightline.stats.query import StatsQuery, is_session_dimension
@@ -77,6 +78,14 @@ async def dimension_list(ctx: Context, query: StatsQuery, dimension: str, key_na
 
 async def _none() -> None:
     return None
+
+
+async def referrers(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    prefix = f"{query.source}\n"
+    merged = await aggregates(ctx, query.date_from, query.date_to, SOURCE_REFERRER)
+    of_source = {value.removeprefix(prefix): aggregate for value, aggregate in merged.items()
+                 if value.startswith(prefix)}
+    return listed(of_source, "referrer", "referrer", ("visitors", "visits"), query)
 
 
 async def exit_pages(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
@@ -184,6 +193,8 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
 
 async def run_report(ctx: Context, query: StatsQuery) -> Any:
     report = query.report
+    if report == "referrers":
+        return await referrers(ctx, query)
     if report in SESSION_LISTS:
         dimension, names = SESSION_LISTS[report]
         return await dimension_list(ctx, query, dimension, dimension, names)
