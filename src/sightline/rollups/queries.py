@@ -79,7 +79,7 @@ UPDATE rollup_state SET version = version + 1 WHERE project_id = :project_id
 """)
 
 SELECT_STALE_DAYS = text("""
-SELECT day FROM rollup_state
+SELECT day, built_at FROM rollup_state
 WHERE project_id = :project_id AND built_version <> version ORDER BY day DESC
 """)
 

@@ -8,7 +8,7 @@ sets are unions of roaring bitmaps over Visitor.num.
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,8 +153,14 @@ async def mark_changed(db: AsyncSession, project_id: str, timezone: str,
 BUILD_DELAY = timedelta(seconds=2)
 
 
-async def schedule_build(db: AsyncSession, project_id: str) -> None:
-    await db.execute(queries.SCHEDULE_BUILD, {"project_id": project_id, "delay": BUILD_DELAY})
+# Under steady ingest today is stale again within a second of every build; rebuilding it more
+# often than this only burns database time (queries compute a stale day from the base tables).
+HOT_DAY_REBUILD = timedelta(seconds=60)
+
+
+async def schedule_build(db: AsyncSession, project_id: str,
+                         delay: timedelta = BUILD_DELAY) -> None:
+    await db.execute(queries.SCHEDULE_BUILD, {"project_id": project_id, "delay": delay})
 
 
 async def register_visitors(db: AsyncSession, project_id: str, visitor_keys: list[int]) -> None:
@@ -201,12 +207,23 @@ def column_arrays(rows: DayRows) -> dict[str, list[Any]]:
     return arrays
 
 
-async def build_stale_days(db: AsyncSession, project_id: str, timezone: str) -> list[date]:
-    days = list((await db.execute(queries.SELECT_STALE_DAYS, {"project_id": project_id})).scalars())
-    for day in days:
-        await build_day(db, project_id, day, ZoneInfo(timezone))
+async def build_stale_days(db: AsyncSession, project_id: str, timezone: str,
+                           now: datetime | None = None) -> list[date]:
+    """Build every stale day, except today when it was built less than a minute ago (a build
+    is scheduled for later instead)."""
+    zone = ZoneInfo(timezone)
+    now = now or datetime.now(UTC)
+    today = now.astimezone(zone).date()
+    stale = (await db.execute(queries.SELECT_STALE_DAYS, {"project_id": project_id})).all()
+    built = []
+    for day, built_at in stale:
+        if day == today and built_at is not None and now - built_at < HOT_DAY_REBUILD:
+            await schedule_build(db, project_id, HOT_DAY_REBUILD - (now - built_at))
+        else:
+            await build_day(db, project_id, day, zone)
+            built.append(day)
         await db.commit()
-    return days
+    return built
 
 
 async def rebuild(db: AsyncSession, project_id: str, timezone: str, start: datetime,
