@@ -124,6 +124,8 @@ async def ensure_dataset(admin_url: str, database: str, name: str,
         if dataset.rollups_seconds is None:
             dataset = await build_rollups(engine, dataset, log)
             await save(engine, dataset)
+        else:
+            await catch_up_rollups(engine, dataset, log)
         return dataset
     finally:
         await engine.dispose()
@@ -153,6 +155,17 @@ async def build_rollups(engine: AsyncEngine, dataset: Dataset, log: Any) -> Data
             await db.commit()
         log(f"rollups of {project.name}: {len(days)} days in {time.perf_counter() - began:.1f} s")
     return replace(dataset, rollups_seconds=round(time.perf_counter() - started, 1))
+
+
+async def catch_up_rollups(engine: AsyncEngine, dataset: Dataset, log: Any) -> None:
+    """Build days left stale (a migration can mark built days stale) before measuring."""
+    from sightline.db import make_sessionmaker
+
+    for project in dataset.projects:
+        async with make_sessionmaker(engine)() as db:
+            days = await rollups.build_stale_days(db, project.id, project.timezone)
+        if days:
+            log(f"rollups of {project.name}: rebuilt {len(days)} stale days")
 
 
 async def seed_dataset(engine: AsyncEngine, url: str, name: str, specs: list[ProjectSpec],
