@@ -68,8 +68,9 @@ async def add_widget(project_id: str, dashboard_id: str, body: WidgetIn, key: Ad
     return await service.add_widget(db, key.project_id, dashboard_id, body)
 
 
-@router.api_route(ONE + "/widgets/order", methods=["PUT", "POST"], response_model=DashboardOut,
-                  responses=WRITE_PROBLEMS, summary="Reorder widgets")
+@router.put(ONE + "/widgets/order", response_model=DashboardOut, responses=WRITE_PROBLEMS,
+            summary="Reorder widgets")
+@router.post(ONE + "/widgets/order", response_model=DashboardOut, include_in_schema=False)
 async def reorder_widgets(project_id: str, dashboard_id: str, body: WidgetOrder, key: AdminKey,
                           db: DbSession) -> DashboardOut:
     return await service.reorder_widgets(db, key.project_id, dashboard_id, body)
