@@ -27,65 +27,56 @@ SELECT CAST(:project_id AS varchar), CASE WHEN u.session_id IS NULL THEN NULL EL
 FROM unnest({", ".join(f"CAST(:{c} AS {COLUMN_TYPES.get(c, 'text[]')})" for c in EVENT_COLUMNS)})
      AS u({", ".join(EVENT_COLUMNS)})
 ON CONFLICT (project_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-RETURNING id
+RETURNING id, visitor_id, session_key, ts
 """)
 
-SELECT_EXPLICIT_SESSION_KEYS = text("""
-SELECT DISTINCT visitor_id, session_key FROM event
-WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NOT NULL
-""")
-
-# Every statement below reaches events and sessions through LATERAL probes by (project, visitor):
-# the plan is an index lookup per visitor whatever the table statistics say (a hash join over a
-# project's whole history was chosen on fresh statistics and took seconds per batch).
+# Every statement below reaches events and sessions through LATERAL probes by (project, visitor),
+# with the project id read from a materialized CTE rather than given as a constant. On a new
+# project the statistics say "one row" for a constant project id, and the planner then scanned
+# the project's whole history for every visitor (seconds per batch); as a join value it is
+# estimated from the number of projects, and the (project, visitor) indexes win.
 
 # Auto sessions: a visitor's events without session_id, split where the gap exceeds the timeout.
 # For each visitor with new events, the window spans the new events and every stored session
 # within the timeout of them; sessions outside it cannot change.
-AUTO_SESSION_WINDOWS = text("""
-WITH new AS (
-    SELECT visitor_id, min(ts) AS lo, max(ts) AS hi
-    FROM event
-    WHERE project_id = :project_id AND id = ANY(CAST(:ids AS bigint[])) AND session_id IS NULL
-    GROUP BY visitor_id
-)
-SELECT n.visitor_id, least(n.lo, near.lo) AS lo, greatest(n.hi, near.hi) AS hi
-FROM new n
+WINDOWS = """
+WITH win AS MATERIALIZED (
+    SELECT CAST(:project_id AS varchar) AS project_id, w.*
+    FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
+                CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
+)"""
+
+# The spans of new events per visitor, widened to the stored sessions within the timeout.
+AUTO_SESSION_WINDOWS = text(WINDOWS + """
+SELECT win.visitor_id, least(win.lo, near.lo) AS lo, greatest(win.hi, near.hi) AS hi
+FROM win
 CROSS JOIN LATERAL (
     SELECT min(s.started_at) AS lo, max(s.ended_at) AS hi
     FROM session s
-    WHERE s.project_id = :project_id AND s.visitor_id = n.visitor_id
+    WHERE s.project_id = win.project_id AND s.visitor_id = win.visitor_id
       AND s.session_key LIKE 'a:%'
-      AND s.ended_at >= n.lo - CAST(:timeout AS interval)
-      AND s.started_at <= n.hi + CAST(:timeout AS interval)
+      AND s.ended_at >= win.lo - CAST(:timeout AS interval)
+      AND s.started_at <= win.hi + CAST(:timeout AS interval)
 ) AS near
 """)
 
-WINDOWS_CTE = """
-WITH win AS (
-    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
-                         CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
-),
+WINDOWS_CTE = WINDOWS + """,
 window_events AS (
     SELECT e.row_id, e.id, e.visitor_id, e.ts, e.session_key
     FROM win CROSS JOIN LATERAL (
         SELECT ctid AS row_id, id, visitor_id, ts, session_key FROM event
-        WHERE project_id = :project_id AND visitor_id = win.visitor_id
+        WHERE project_id = win.project_id AND visitor_id = win.visitor_id
           AND ts BETWEEN win.lo AND win.hi AND session_id IS NULL
     ) AS e
 )"""
 
-DELETE_AUTO_SESSIONS_IN_WINDOWS = text("""
-WITH win AS (
-    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:los AS timestamptz[]),
-                         CAST(:his AS timestamptz[])) AS w(visitor_id, lo, hi)
-)
+DELETE_AUTO_SESSIONS_IN_WINDOWS = text(WINDOWS + """
 DELETE FROM session s
 WHERE (s.project_id, s.visitor_id, s.session_key) IN (
-    SELECT CAST(:project_id AS varchar), win.visitor_id, old.session_key
+    SELECT win.project_id, win.visitor_id, old.session_key
     FROM win CROSS JOIN LATERAL (
         SELECT session_key FROM session
-        WHERE project_id = :project_id AND visitor_id = win.visitor_id
+        WHERE project_id = win.project_id AND visitor_id = win.visitor_id
           AND session_key LIKE 'a:%' AND started_at BETWEEN win.lo AND win.hi
     ) AS old
 )
@@ -120,22 +111,23 @@ SELECT DISTINCT visitor_id, session_key FROM window_events
 """)
 
 SESSION_KEYS_CTE = """
-WITH k AS (
-    SELECT * FROM unnest(CAST(:visitor_ids AS text[]), CAST(:session_keys AS text[]))
+WITH k AS MATERIALIZED (
+    SELECT CAST(:project_id AS varchar) AS project_id, k.*
+    FROM unnest(CAST(:visitor_ids AS text[]), CAST(:session_keys AS text[]))
         AS k(visitor_id, session_key)
 )"""
 
 DELETE_SESSIONS = text(SESSION_KEYS_CTE + """
 DELETE FROM session s
 WHERE (s.project_id, s.visitor_id, s.session_key) IN (
-    SELECT CAST(:project_id AS varchar), k.visitor_id, k.session_key FROM k)
+    SELECT k.project_id, k.visitor_id, k.session_key FROM k)
 RETURNING s.started_at, s.ended_at
 """)
 
 # The events of the sessions in k, probed per session through (project, visitor, ts).
 SESSION_EVENTS = """FROM k CROSS JOIN LATERAL (
     SELECT * FROM event
-    WHERE project_id = :project_id AND visitor_id = k.visitor_id
+    WHERE project_id = k.project_id AND visitor_id = k.visitor_id
       AND session_key = k.session_key
 ) AS e"""
 

@@ -89,32 +89,42 @@ async def store_events(
     stored = first_of_each_id([to_stored(event, now) for event in events])
     await db.execute(queries.LOCK_PROJECT, {"project_id": project_id})
     await rollups.register_visitors(db, project_id, [e.visitor_key for e in stored])
-    ids = (await db.execute(queries.INSERT_EVENTS,
-                            {"project_id": project_id, **columns_of(stored)})).scalars().all()
-    spans = await rebuild_explicit_sessions(db, project_id, ids)
-    spans += await rebuild_auto_sessions(db, project_id, ids, session_timeout)
+    inserted = (await db.execute(queries.INSERT_EVENTS,
+                                 {"project_id": project_id, **columns_of(stored)})).all()
+    spans = await rebuild_sessions(db, project_id, explicit_session_keys(inserted))
+    spans += await rebuild_auto_sessions(db, project_id, inserted, session_timeout)
     touched = TimeSpan(min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
     if touched is not None:
         await rollups.mark_stale(db, project_id, project.timezone, touched.start, touched.end)
         await rollups.schedule_build(db, project_id)
-    return IngestResult(accepted=len(ids), duplicates=len(events) - len(ids), touched=touched)
+    return IngestResult(accepted=len(inserted), duplicates=len(events) - len(inserted),
+                        touched=touched)
 
 
-async def rebuild_explicit_sessions(
-    db: AsyncSession, project_id: str, ids: list[int]
-) -> list[tuple[datetime, datetime]]:
-    params = {"project_id": project_id, "ids": ids}
-    keys = (await db.execute(queries.SELECT_EXPLICIT_SESSION_KEYS, params)).all()
-    return await rebuild_sessions(db, project_id, keys)
+def explicit_session_keys(inserted: list[Any]) -> list[tuple[str, str]]:
+    return sorted({(row.visitor_id, row.session_key) for row in inserted if row.session_key})
+
+
+def new_spans(inserted: list[Any]) -> dict[str, tuple[datetime, datetime]]:
+    """Per visitor, the first and last new event without a session id."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for row in inserted:
+        if row.session_key is None:
+            lo, hi = spans.get(row.visitor_id, (row.ts, row.ts))
+            spans[row.visitor_id] = (min(lo, row.ts), max(hi, row.ts))
+    return spans
 
 
 async def rebuild_auto_sessions(
-    db: AsyncSession, project_id: str, ids: list[int], timeout: timedelta
+    db: AsyncSession, project_id: str, inserted: list[Any], timeout: timedelta
 ) -> list[tuple[datetime, datetime]]:
-    windows = (await db.execute(queries.AUTO_SESSION_WINDOWS,
-                                {"project_id": project_id, "ids": ids, "timeout": timeout})).all()
-    if not windows:
+    spans = new_spans(inserted)
+    if not spans:
         return []
+    windows = (await db.execute(queries.AUTO_SESSION_WINDOWS, {
+        "project_id": project_id, "timeout": timeout, "visitor_ids": list(spans),
+        "los": [lo for lo, _ in spans.values()], "his": [hi for _, hi in spans.values()],
+    })).all()
     params = {
         "project_id": project_id, "timeout": timeout,
         "visitor_ids": [w.visitor_id for w in windows],

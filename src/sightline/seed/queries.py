@@ -32,7 +32,8 @@ ON COMMIT DROP
 CLEAR_SEEDED_SESSIONS = text(f"TRUNCATE {SEEDED_SESSIONS_TABLE}")
 SORT_IN_MEMORY = text("SET LOCAL work_mem = '64MB'")
 
-SEEDED_KEYS_CTE = f"WITH k AS (SELECT visitor_id, session_key FROM {SEEDED_SESSIONS_TABLE})"
+SEEDED_KEYS_CTE = (f"WITH k AS MATERIALIZED (SELECT CAST(:project_id AS varchar) AS project_id,"
+                   f" visitor_id, session_key FROM {SEEDED_SESSIONS_TABLE})")
 EVENTS = ingest.SESSION_EVENTS
 EVENTS_IN_WINDOW = EVENTS.replace("AND session_key = k.session_key",
                                   "AND session_key = k.session_key AND ts BETWEEN :lo AND :hi")
