@@ -2,14 +2,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sightline.db import Base
+from sightline.models.traffic import TrafficAttributes
 
 
-class Event(Base):
+class Event(TrafficAttributes, Base):
     """One ingested event, as sent (after normalization), with its assigned session key."""
 
     __tablename__ = "event"
@@ -27,20 +28,8 @@ class Event(Base):
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     visitor_id: Mapped[str] = mapped_column(String(128))
     visitor_key: Mapped[int] = mapped_column(BigInteger)
-    visitor_num: Mapped[int | None] = mapped_column(Integer)
     session_id: Mapped[str | None] = mapped_column(String(128))
     session_key: Mapped[str | None] = mapped_column(String(160))
     path: Mapped[str | None] = mapped_column(Text)
-    referrer: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(Text)
-    utm_source: Mapped[str | None] = mapped_column(String(256))
-    utm_medium: Mapped[str | None] = mapped_column(String(256))
-    utm_campaign: Mapped[str | None] = mapped_column(String(256))
-    utm_content: Mapped[str | None] = mapped_column(String(256))
-    utm_term: Mapped[str | None] = mapped_column(String(256))
-    country: Mapped[str | None] = mapped_column(String(2))
-    device: Mapped[str | None] = mapped_column(String(16))
-    browser: Mapped[str | None] = mapped_column(String(64))
-    os: Mapped[str | None] = mapped_column(String(64))
     revenue: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -5,9 +5,10 @@ from sqlalchemy import BigInteger, DateTime, Index, Integer, Numeric, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sightline.db import Base
+from sightline.models.traffic import TrafficAttributes
 
 
-class Session(Base):
+class Session(TrafficAttributes, Base):
     """One row per session, rebuilt from its events whenever they change (late events included)."""
 
     __tablename__ = "session"
@@ -17,7 +18,6 @@ class Session(Base):
     visitor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     session_key: Mapped[str] = mapped_column(String(160), primary_key=True)
     visitor_key: Mapped[int] = mapped_column(BigInteger)
-    visitor_num: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration: Mapped[Decimal] = mapped_column(Numeric(16, 6))
@@ -25,14 +25,3 @@ class Session(Base):
     events: Mapped[int] = mapped_column(Integer)
     entry_page: Mapped[str | None] = mapped_column(Text)
     exit_page: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(Text)
-    referrer: Mapped[str | None] = mapped_column(Text)
-    utm_source: Mapped[str | None] = mapped_column(String(256))
-    utm_medium: Mapped[str | None] = mapped_column(String(256))
-    utm_campaign: Mapped[str | None] = mapped_column(String(256))
-    utm_content: Mapped[str | None] = mapped_column(String(256))
-    utm_term: Mapped[str | None] = mapped_column(String(256))
-    country: Mapped[str | None] = mapped_column(String(2))
-    device: Mapped[str | None] = mapped_column(String(16))
-    browser: Mapped[str | None] = mapped_column(String(64))
-    os: Mapped[str | None] = mapped_column(String(64))

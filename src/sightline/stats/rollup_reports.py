@@ -14,7 +14,8 @@ from sightline.rollups.service import TOTAL, Aggregate
 from sightline.stats import metrics, periods
 from sightline.stats.query import StatsQuery, is_session_dimension
 from sightline.stats.service import (
-    EVENT_LISTS, SESSION_LISTS, Context, overview_ranges, overview_results, sort_and_page,
+    EVENT_LISTS, SESSION_LISTS, Context, overview_ranges, overview_results, revenue_results,
+    sort_and_page,
 )
 
 
@@ -129,14 +130,7 @@ async def goals(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
 
 
 async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    row = await total(ctx, query.date_from, query.date_to)
-    amount = row["revenue"]
-    return {
-        "revenue": metrics.money(amount), "orders": row["orders"],
-        "paying_visitors": row["paying_visitors"],
-        "average_order_value": metrics.two_decimals(amount, row["orders"]),
-        "arpu": metrics.two_decimals(amount, row["visitors"]),
-    }
+    return revenue_results(await total(ctx, query.date_from, query.date_to))
 
 
 async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:

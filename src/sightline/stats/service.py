@@ -257,9 +257,7 @@ async def goals(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     return sort_and_page(results, "visitors", query)
 
 
-async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    start, end = instant_range(query)
-    row = await ctx.runner.one(lists.select_revenue_totals(events_of(ctx, query, start, end)))
+def revenue_results(row: dict[str, Any]) -> dict[str, Any]:
     amount = row["revenue"] or 0
     return {
         "revenue": metrics.money(amount), "orders": row["orders"],
@@ -267,6 +265,12 @@ async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
         "average_order_value": metrics.two_decimals(amount, row["orders"]),
         "arpu": metrics.two_decimals(amount, row["visitors"]),
     }
+
+
+async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
+    start, end = instant_range(query)
+    row = await ctx.runner.one(lists.select_revenue_totals(events_of(ctx, query, start, end)))
+    return revenue_results(row)
 
 
 async def realtime(ctx: Context, query: StatsQuery) -> dict[str, Any]:
