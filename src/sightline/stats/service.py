@@ -54,6 +54,11 @@ class Context:
     goals: tuple[Goal, ...] = ()
 
 
+def microseconds(instant: datetime) -> int:
+    """Microseconds since the epoch, as PostgreSQL computes them in the funnel statement."""
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
 def instant_range(query: StatsQuery) -> tuple[datetime, datetime]:
     return periods.instant_range(query.date_from, query.date_to, ZoneInfo(query.tz))
 
@@ -299,8 +304,9 @@ async def funnel(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     start, end = instant_range(query)
     events = events_of(ctx, query, start, end + window)
     conditions = [lists.funnel_step_condition(events, s.kind, s.value) for s in query.steps]
-    rows = await ctx.runner.rows(lists.select_funnel_events(events, conditions))
-    reached = deepest_steps(rows, len(query.steps), start, end, window)
+    rows = await ctx.runner.rows(lists.select_funnel_times(events, conditions, start, end))
+    reached = deepest_steps(rows, len(query.steps), microseconds(start), microseconds(end),
+                            window // timedelta(microseconds=1))
     first = reached[0]
     return [
         {"step": i + 1, "label": step.label, "visitors": count,

@@ -1,6 +1,9 @@
 """Statements of the list reports that need more than a grouped aggregate."""
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, distinct, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from sightline.models import Goal
 from sightline.stats.sql.sources import EVENT, Source, same_session
@@ -56,12 +59,23 @@ def select_revenue_totals(events: Source) -> Select:
     ).select_from(events.from_clause).where(*events.where)
 
 
-def select_funnel_events(events: Source, step_conditions: list[ColumnElement[bool]]) -> Select:
+def microseconds(instant: ColumnElement[datetime]) -> ColumnElement[int]:
+    return cast(func.extract("epoch", instant) * 1_000_000, BigInteger)
+
+
+def select_funnel_times(events: Source, step_conditions: list[ColumnElement[bool]],
+                        first_from: datetime, first_to: datetime) -> Select:
+    """Per visitor with a first step in [first_from, first_to): the sorted instants (in
+    microseconds) of the events matching each step."""
     e = events.rows.c
-    flags = [condition.label(f"step_{i}") for i, condition in enumerate(step_conditions)]
-    return (select(e.visitor_key, e.ts, *flags).select_from(events.from_clause)
-            .where(*events.where, or_(*step_conditions))
-            .order_by(e.visitor_key, e.ts))
+    starters = (select(e.visitor_key).select_from(events.from_clause)
+                .where(*events.where, step_conditions[0], e.ts >= first_from, e.ts < first_to))
+    at = microseconds(e.ts)
+    times = [func.array_agg(aggregate_order_by(at, at)).filter(condition).label(f"step_{i}")
+             for i, condition in enumerate(step_conditions)]
+    return (select(*times).select_from(events.from_clause)
+            .where(*events.where, or_(*step_conditions), e.visitor_key.in_(starters))
+            .group_by(e.visitor_key))
 
 
 def funnel_step_condition(events: Source, kind: str, value: str) -> ColumnElement[bool]:
