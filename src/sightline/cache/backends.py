@@ -16,7 +16,6 @@ from redis.backoff import NoBackoff
 
 from sightline.settings import CacheSettings
 
-META_FIELDS = ("seq", "inc", "at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +26,8 @@ class Lookup:
     seq: int  # the project's change counter now
     incarnation: str
     ingested_at: str | None  # when the last change was recorded (the data watermark)
-    versions: list[int]  # versions of the requested fields (0 when never changed)
+    newest_change: int  # the newest version among the requested fields (0: never changed)
     epoch: int
-
-    @property
-    def newest_change(self) -> int:
-        return max(self.versions, default=0)
 
 
 def as_int(value: bytes | str | int | None) -> int:
@@ -64,6 +59,20 @@ class CacheBackend(Protocol):
 
     async def close(self) -> None: ...
 
+
+# The entry, the project's change counter and the newest version among the requested fields, in
+# one reply of five values (the versions hash shares the entry's hash slot).
+LOOKUP = """
+local blob = redis.call('GET', KEYS[1])
+local meta = redis.call('HMGET', KEYS[2], 'seq', 'inc', 'at')
+local newest = 0
+if #ARGV > 0 then
+  for _, v in ipairs(redis.call('HMGET', KEYS[2], unpack(ARGV))) do
+    if v then newest = math.max(newest, tonumber(v)) end
+  end
+end
+return {blob or false, meta[1] or false, meta[2] or false, meta[3] or false, newest}
+"""
 
 BUMP = """
 redis.call('HSETNX', KEYS[1], 'inc', ARGV[1])
@@ -99,19 +108,18 @@ class RedisBackend:
             retry=retry,
         )
         self.client = aioredis.Redis(connection_pool=self.pool, retry=retry)
+        self.lookup_script = self.client.register_script(LOOKUP)
         self.bump_script = self.client.register_script(BUMP)
         self.store_script = self.client.register_script(STORE_AND_UNLOCK)
         self.release_script = self.client.register_script(RELEASE)
 
     async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.get(entry)
-            pipe.hmget(versions, [*META_FIELDS, *fields])
+            await self.lookup_script(keys=[entry, versions], args=fields, client=pipe)
             pipe.get(epoch)
-            blob, values, current_epoch = await pipe.execute()
-        seq, incarnation, ingested_at, *changes = values
+            (blob, seq, incarnation, ingested_at, newest), current_epoch = await pipe.execute()
         return Lookup(blob, as_int(seq), as_str(incarnation) or "", as_str(ingested_at),
-                      [as_int(v) for v in changes], as_int(current_epoch))
+                      as_int(newest), as_int(current_epoch))
 
     async def store(self, entry: str, blob: bytes, ttl_ms: int, lock: str,
                     token: str | None) -> None:
@@ -168,7 +176,7 @@ class MemoryBackend:
     async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
         table = self.hashes.get(versions, {})
         return Lookup(self.get(entry), as_int(table.get("seq")), table.get("inc", ""),
-                      table.get("at"), [as_int(table.get(f)) for f in fields],
+                      table.get("at"), max((as_int(table.get(f)) for f in fields), default=0),
                       self.counters.get(epoch, 0))
 
     async def store(self, entry: str, blob: bytes, ttl_ms: int, lock: str,
