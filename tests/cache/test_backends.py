@@ -121,3 +121,20 @@ async def test_memory_backend_has_the_same_semantics_end_to_end(settings, db):
             assert (await http.get(url, params=feb, headers=headers)).headers["x-cache"] == "HIT"
             ready = (await http.get("/readyz")).json()
             assert ready["checks"] == {"database": "ok", "cache": "ok", "cache_backend": "memory"}
+
+
+async def test_redis_lookup_survives_a_flushed_script_cache(redis_url):
+    """A restarted Redis has forgotten the lookup script: the lookup loads it again."""
+    from redis.asyncio import Redis
+
+    backend = RedisBackend(redis_url, CacheSettings(socket_timeout=1.0))
+    entry, _, versions, epoch = names()
+    try:
+        await backend.bump(versions, ["d:2024-03-01"], "inc1", "2024-03-01T10:00")
+        client = Redis.from_url(redis_url)
+        await client.script_flush()
+        await client.aclose()
+        look = await backend.lookup(entry, versions, epoch, ["d:2024-03-01"])
+        assert look.newest_change == 1
+    finally:
+        await backend.close()

@@ -5,6 +5,7 @@ Backends are thin and dumb: the rules (validity, single flight, stale serving, b
 into misses.
 """
 
+import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
+from redis.exceptions import NoScriptError
 from redis.backoff import NoBackoff
 
 from sightline.settings import CacheSettings
@@ -108,14 +110,23 @@ class RedisBackend:
             retry=retry,
         )
         self.client = aioredis.Redis(connection_pool=self.pool, retry=retry)
-        self.lookup_script = self.client.register_script(LOOKUP)
+        self.lookup_sha = hashlib.sha1(LOOKUP.encode()).hexdigest()
         self.bump_script = self.client.register_script(BUMP)
         self.store_script = self.client.register_script(STORE_AND_UNLOCK)
         self.release_script = self.client.register_script(RELEASE)
 
     async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
+        try:
+            return await self.lookup_once(entry, versions, epoch, fields)
+        except NoScriptError:
+            await self.client.script_load(LOOKUP)  # a restarted Redis forgot the script
+            return await self.lookup_once(entry, versions, epoch, fields)
+
+    async def lookup_once(self, entry: str, versions: str, epoch: str,
+                          fields: list[str]) -> Lookup:
+        # EVALSHA directly: a pipelined Script object would first ask SCRIPT EXISTS every time
         async with self.client.pipeline(transaction=False) as pipe:
-            await self.lookup_script(keys=[entry, versions], args=fields, client=pipe)
+            pipe.evalsha(self.lookup_sha, 2, entry, versions, *fields)
             pipe.get(epoch)
             (blob, seq, incarnation, ingested_at, newest), current_epoch = await pipe.execute()
         return Lookup(blob, as_int(seq), as_str(incarnation) or "", as_str(ingested_at),
