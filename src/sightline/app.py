@@ -64,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Sightline", version="0.1.0", lifespan=lifespan,
         description="Self-hosted analytics backend: ingest events, serve dashboard numbers fast.",
+        # FastAPI's OpenTelemetry hooks check providers and the environment on every request;
+        # operators get Prometheus metrics from /metrics instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.rate_limiter = TokenBuckets(settings.rate_limit.requests_per_second,
