@@ -49,18 +49,20 @@ class Aggregate:
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]]) -> "Aggregate":
-        if len(rows) == 1:
-            aggregate = cls()
-            aggregate.add(rows[0])
-            return aggregate
+        """Merge rows, reading only the columns they have (event and session rows differ)."""
         aggregate = cls()
+        present = set().union(*(row.keys() for row in rows))
         for name in COUNT_COLUMNS:
-            aggregate.counts[name] = sum(row.get(name) or 0 for row in rows)
+            if name in present:
+                aggregate.counts[name] = sum(row.get(name) or 0 for row in rows)
         for name in SUM_COLUMNS:
-            aggregate.sums[name] = sum((Decimal(row.get(name) or 0) for row in rows), Decimal(0))
+            if name in present:
+                aggregate.sums[name] = sum((row[name] for row in rows if row.get(name)),
+                                           Decimal(0))
         for name in BITMAP_COLUMNS:
-            aggregate.sets[name] = BitMap.union(
-                *(as_bitmap(row[name]) for row in rows if row.get(name)), BitMap())
+            if name in present:
+                aggregate.sets[name] = BitMap.union(
+                    *(as_bitmap(row[name]) for row in rows if row.get(name)), BitMap())
         return aggregate
 
     def merge(self, other: "Aggregate") -> None:

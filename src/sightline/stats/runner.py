@@ -30,7 +30,7 @@ class Runner:
     async def rows(self, statement: Select) -> list[dict[str, Any]]:
         async with self.engine.connect() as connection:
             result = await connection.execute(statement)
-            return [dict(row) for row in result.mappings()]
+            return result.mappings().all()  # type: ignore[return-value]  # read-only mappings
 
     async def one(self, statement: Select) -> dict[str, Any]:
         rows = await self.rows(statement)
