@@ -26,6 +26,3 @@ def upgrade_to_head(database_url: str) -> None:
         return
     raise RuntimeError("upgrade_to_head must be called outside an event loop; use a thread")
 
-
-async def upgrade_to_head_async(database_url: str) -> None:
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")

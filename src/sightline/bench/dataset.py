@@ -139,20 +139,16 @@ async def save(engine: AsyncEngine, dataset: Dataset) -> None:
 
 
 async def build_rollups(engine: AsyncEngine, dataset: Dataset, log: Any) -> Dataset:
-    """Build every project's daily rollups as the worker would (the seeder marked the days)."""
+    """Build every project's daily rollups as the worker would."""
     from sightline.db import make_sessionmaker
 
     started = time.perf_counter()
     end = datetime.fromisoformat(dataset.end)
     for project in dataset.projects:
+        began = time.perf_counter()
         async with make_sessionmaker(engine)() as db:
-            # Data seeded before the seeder marked its days: mark them now (harmless otherwise).
-            await rollups.mark_stale(db, project.id, project.timezone,
-                                     end - timedelta(days=project.days + 1), end)
-            await db.commit()
-            began = time.perf_counter()
-            days = await rollups.build_stale_days(db, project.id, project.timezone)
-            await db.commit()
+            days = await rollups.rebuild(db, project.id, project.timezone,
+                                         end - timedelta(days=project.days + 1), end)
         log(f"rollups of {project.name}: {len(days)} days in {time.perf_counter() - began:.1f} s")
     return replace(dataset, rollups_seconds=round(time.perf_counter() - started, 1))
 

@@ -3,7 +3,7 @@
 from sqlalchemy import Delete, Select, Update, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from sightline.models import Dashboard, ShareToken, Widget
+from sightline.models import Dashboard, ShareToken
 
 
 def select_dashboards(project_id: str) -> Select[tuple[Dashboard]]:
@@ -19,11 +19,6 @@ def select_dashboard(project_id: str, dashboard_id: str) -> Select[tuple[Dashboa
 
 def select_dashboards_by_id(project_id: str, dashboard_ids: list[str]) -> Select[tuple[Dashboard]]:
     return select_dashboards(project_id).where(Dashboard.id.in_(dashboard_ids))
-
-
-def select_widget(project_id: str, dashboard_id: str, widget_id: str) -> Select[tuple[Widget]]:
-    return select(Widget).where(Widget.project_id == project_id,
-                                Widget.dashboard_id == dashboard_id, Widget.id == widget_id)
 
 
 def delete_dashboard(project_id: str, dashboard_id: str) -> Delete:

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import date, timedelta
-from fractions import Fraction
 from typing import Any
 
 from pyroaring import BitMap
@@ -14,8 +13,8 @@ from sightline.rollups.service import TOTAL, Aggregate
 from sightline.stats import metrics, periods
 from sightline.stats.query import StatsQuery, is_session_dimension
 from sightline.stats.service import (
-    EVENT_LISTS, SESSION_LISTS, Context, overview_ranges, overview_results, revenue_results,
-    sort_and_page,
+    EVENT_LISTS, SESSION_LISTS, Context, active_users_results, cohort_row, overview_ranges,
+    overview_results, revenue_results, sort_and_page,
 )
 
 
@@ -68,17 +67,12 @@ def listed(merged: dict[str, Aggregate], dimension: str, key_name: str, names: t
 
 async def dimension_list(ctx: Context, query: StatsQuery, dimension: str, key_name: str,
                          names: tuple[str, ...]) -> list[dict[str, Any]]:
-    merged, totals = await asyncio.gather(
-        aggregates(ctx, query.date_from, query.date_to, dimension),
-        total(ctx, query.date_from, query.date_to, is_session_dimension(dimension))
-        if "conversion_rate" in names else _none(),
-    )
+    reads = [aggregates(ctx, query.date_from, query.date_to, dimension)]
+    if "conversion_rate" in names:
+        reads.append(total(ctx, query.date_from, query.date_to, is_session_dimension(dimension)))
+    merged, *totals = await asyncio.gather(*reads)
     return listed(merged, dimension, key_name, names, query,
-                  totals["visitors"] if totals else 0)
-
-
-async def _none() -> None:
-    return None
+                  totals[0]["visitors"] if totals else 0)
 
 
 async def referrers(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
@@ -139,17 +133,12 @@ async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
                                      query.date_to, TOTAL)
     daily = [by_day[first + timedelta(days=i)].get(TOTAL, Aggregate()).sets["event_visitors"]
              for i in range((query.date_to - first).days + 1)]
-    results, ratios = [], []
-    for index in range(29, len(daily)):
-        dau = len(daily[index])
-        wau = len(BitMap.union(*daily[index - 6: index + 1]))
-        mau = len(BitMap.union(*daily[index - 29: index + 1]))
-        results.append({"date": (first + timedelta(days=index)).isoformat(),
-                        "dau": dau, "wau": wau, "mau": mau})
-        if mau:
-            ratios.append(Fraction(dau, mau))
-    stickiness = metrics.percent(sum(ratios, Fraction(0)), len(ratios)) if ratios else 0.0
-    return {"days": results, "stickiness": stickiness}
+    return active_users_results([
+        {"date": (first + timedelta(days=index)).isoformat(), "dau": len(daily[index]),
+         "wau": len(BitMap.union(*daily[index - 6: index + 1])),
+         "mau": len(BitMap.union(*daily[index - 29: index + 1]))}
+        for index in range(29, len(daily))
+    ])
 
 
 def union_of_days(daily: dict[date, BitMap], first: date, end: date) -> BitMap:
@@ -179,9 +168,8 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     results = []
     for index, start in enumerate(starts):
         cohort = active[index] - union_of_days(daily, origin, start)
-        retained = [len(cohort & active[index + offset]) for offset in range(count)]
-        results.append({"cohort": start.isoformat(), "size": retained[0], "retention": retained,
-                        "rates": [metrics.percent(n, retained[0]) for n in retained]})
+        results.append(cohort_row(start, [len(cohort & active[index + offset])
+                                          for offset in range(count)]))
     return results
 
 

@@ -316,6 +316,11 @@ async def funnel(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     ]
 
 
+def cohort_row(start: date, retained: list[int]) -> dict[str, Any]:
+    return {"cohort": start.isoformat(), "size": retained[0], "retention": retained,
+            "rates": [metrics.percent(n, retained[0]) for n in retained]}
+
+
 async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     zone = ZoneInfo(query.tz)
     interval = query.interval or "week"
@@ -333,8 +338,7 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     results = []
     for index, day in enumerate(cohort_days, start=1):
         retained = [counts.get((index, index + offset), 0) for offset in range(periods_count)]
-        results.append({"cohort": day.isoformat(), "size": retained[0], "retention": retained,
-                        "rates": [metrics.percent(n, retained[0]) for n in retained]})
+        results.append(cohort_row(day, retained))
     return results
 
 
@@ -346,15 +350,18 @@ async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
     events = events_of(ctx, query, thresholds[0], thresholds[-1])
     rows = await ctx.runner.rows(cohorts.select_active_users(events, thresholds, 30))
     by_day = {row["day"]: row for row in rows}
-    results, ratios = [], []
-    for index in range(30, len(thresholds)):
-        row = by_day.get(index, {"dau": 0, "wau": 0, "mau": 0})
-        results.append({"date": days[index - 1].isoformat(), "dau": row["dau"],
-                        "wau": row["wau"], "mau": row["mau"]})
-        if row["mau"]:
-            ratios.append(Fraction(row["dau"], row["mau"]))
+    return active_users_results([
+        {"date": days[index - 1].isoformat(),
+         **{n: by_day.get(index, {}).get(n, 0) for n in ("dau", "wau", "mau")}}
+        for index in range(30, len(thresholds))
+    ])
+
+
+def active_users_results(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """The days, and stickiness: the mean of dau / mau over the days with mau > 0, in %."""
+    ratios = [Fraction(day["dau"], day["mau"]) for day in days if day["mau"]]
     stickiness = metrics.percent(sum(ratios, Fraction(0)), len(ratios)) if ratios else 0.0
-    return {"days": results, "stickiness": stickiness}
+    return {"days": days, "stickiness": stickiness}
 
 
 async def breakdown(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
