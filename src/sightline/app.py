@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     install_query_counter(engine)
     app.state.cache = app.state.freshness = open_cache(settings, app.state.metrics)
     app.state.job_signal = asyncio.Event()
-    in_process = (asyncio.create_task(work_forever(engine, app.state.job_signal))
+    in_process = (asyncio.create_task(work_forever(engine, app.state.job_signal, settings.worker))
                   if settings.in_process_worker else None)
     try:
         yield

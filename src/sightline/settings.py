@@ -46,6 +46,17 @@ class IngestSettings(BaseModel):
     future_tolerance: timedelta = timedelta(hours=1)
 
 
+class WorkerSettings(BaseModel):
+    lease: timedelta = timedelta(seconds=30)  # a job whose worker stops renewing is taken up again
+    heartbeat: timedelta = timedelta(seconds=10)  # how often a running job renews its lease
+    max_attempts: int = 3  # then the job ends as failed, its error kept for operators
+    retry_delay: timedelta = timedelta(seconds=5)  # doubled after every failed attempt
+    done_retention: timedelta = timedelta(days=1)  # finished jobs (and report results) kept
+    failed_retention: timedelta = timedelta(days=7)
+    purge_every: timedelta = timedelta(minutes=5)
+    pending_reports: int = 10  # per project, queued or running; more is 429
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIGHTLINE_", env_nested_delimiter="__", extra="ignore"
@@ -62,6 +73,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     ingest: IngestSettings = IngestSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    worker: WorkerSettings = WorkerSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -95,7 +95,7 @@ async def store_events(
     spans += await rebuild_auto_sessions(db, project_id, inserted, session_timeout)
     touched = TimeSpan(min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
     if touched is not None:
-        await rollups.mark_stale(db, project_id, project.timezone, touched.start, touched.end)
+        await rollups.mark_stale_spans(db, project_id, project.timezone, spans)
         await rollups.schedule_build(db, project_id)
     return IngestResult(accepted=len(inserted), duplicates=len(events) - len(inserted),
                         touched=touched)

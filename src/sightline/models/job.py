@@ -9,12 +9,18 @@ from sightline.db import Base
 
 
 class Job(Base):
-    """A durable background job (PostgreSQL queue, claimed with FOR UPDATE SKIP LOCKED)."""
+    """A durable background job, leased by one worker at a time (see worker/queue.py)."""
 
     __tablename__ = "job"
     __table_args__ = (
         Index("ix_job_status_run_at", "status", "run_at",
               postgresql_where="status = 'queued'"),
+        Index("ix_job_lease_expires_at", "lease_expires_at",
+              postgresql_where="status = 'running'"),
+        Index("ix_job_project_id_task_active", "project_id", "task",
+              postgresql_where="status IN ('queued', 'running')"),
+        Index("ix_job_finished_at", "finished_at",
+              postgresql_where="status IN ('done', 'failed')"),
     )
 
     project_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -28,3 +34,14 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobTurn(Base):
+    """When a project last had a job claimed: the least recently served project goes first."""
+
+    __tablename__ = "job_turn"
+
+    project_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,13 +7,15 @@ from sightline.reports.schemas import ReportCreate, ReportOut
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/reports", tags=["reports"])
 PROBLEMS = {400: {"description": "Invalid query"}, 401: {"description": "No key"},
-            403: {"description": "Wrong scope"}, 404: {"description": "Not found"}}
+            403: {"description": "Wrong scope"}, 404: {"description": "Not found"},
+            429: {"description": "Too many pending reports for this project"}}
 
 
 @router.post("", status_code=202, response_model=ReportOut, responses=PROBLEMS)
 async def request_report(project_id: str, body: ReportCreate, request: Request, key: ReadKey,
                          db: DbSession) -> ReportOut:
-    report = await service.request_report(db, key.project_id, body)
+    pending_limit = request.app.state.settings.worker.pending_reports
+    report = await service.request_report(db, key.project_id, body, pending_limit)
     await db.commit()
     request.app.state.job_signal.set()
     return report

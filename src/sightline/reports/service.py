@@ -14,11 +14,17 @@ from sightline.worker import queue
 from sightline.worker.queries import select_job
 
 
-async def request_report(db: AsyncSession, project_id: str, body: ReportCreate) -> ReportOut:
+FAILED = "The report could not be computed; operators can look it up by its id"
+
+
+async def request_report(db: AsyncSession, project_id: str, body: ReportCreate,
+                         pending_limit: int) -> ReportOut:
+    """Queue a report; a project has at most `pending_limit` queued or running (else 429)."""
     project = await projects.get_project(db, project_id)
     report, items = serving.query_object_items(body.query)
     parse_query(report, items, project.timezone, datetime.now(UTC))  # 400 now, not in the worker
-    job_id = await queue.enqueue(db, project_id, EXPORT_TASK, {"query": body.query})
+    job_id = await queue.enqueue_within_quota(db, project_id, EXPORT_TASK, {"query": body.query},
+                                              pending_limit)
     return ReportOut(id=job_id, status="queued", query=body.query)
 
 
@@ -27,4 +33,4 @@ async def get_report(db: AsyncSession, project_id: str, report_id: int) -> Repor
     if job is None or job.task != EXPORT_TASK:
         raise NotFound(f"Report {report_id} not found")
     return ReportOut(id=job.id, status=job.status, query=job.payload["query"], result=job.result,
-                     error=job.error if job.status == "failed" else None)
+                     error=FAILED if job.status == "failed" else None)

@@ -74,6 +74,12 @@ WHERE NOT EXISTS (SELECT 1 FROM job WHERE project_id = :project_id AND task = 'r
                   AND status = 'queued')
 """)
 
+# More stale days remain after a bounded build: the pending build (if any) is due now.
+HURRY_BUILD = text("""
+UPDATE job SET run_at = now()
+WHERE project_id = :project_id AND task = 'rollups.build' AND status = 'queued' AND run_at > now()
+""")
+
 BUMP_ALL_DAYS = text("""
 UPDATE rollup_state SET version = version + 1 WHERE project_id = :project_id
 """)

@@ -6,6 +6,7 @@ and session tables with the very same statements, then merged exactly: counts ad
 sets are unions of roaring bitmaps over Visitor.num.
 """
 
+import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -138,7 +139,15 @@ def by_day_and_key(row: dict[str, Any]) -> tuple[date, str, str]:
 
 async def mark_stale(db: AsyncSession, project_id: str, timezone: str,
                      start: datetime, end: datetime) -> None:
-    days = local_days(start, end, ZoneInfo(timezone))
+    await mark_stale_spans(db, project_id, timezone, [(start, end)])
+
+
+async def mark_stale_spans(db: AsyncSession, project_id: str, timezone: str,
+                           spans: Iterable[tuple[datetime, datetime]]) -> None:
+    """Mark the local days each span overlaps (not the days between spans: a batch holding an
+    event of 2005 and one of today marks two days, not twenty years)."""
+    zone = ZoneInfo(timezone)
+    days = sorted({day for start, end in spans for day in local_days(start, end, zone)})
     await db.execute(queries.BUMP_DAYS, {"project_id": project_id, "days": days})
 
 
@@ -209,21 +218,38 @@ def column_arrays(rows: DayRows) -> dict[str, list[Any]]:
     return arrays
 
 
+# A build job rebuilds at most this many days (newest first), then queues the rest as a new job,
+# so a backfill over years is done in bounded steps between other projects' jobs.
+DAYS_PER_BUILD = 31
+BUILD_TIME_BUDGET = timedelta(seconds=5)
+
+
 async def build_stale_days(db: AsyncSession, project_id: str, timezone: str,
-                           now: datetime | None = None) -> list[date]:
-    """Build every stale day, except today when it was built less than a minute ago (a build
-    is scheduled for later instead)."""
+                           now: datetime | None = None,
+                           limit: int | None = DAYS_PER_BUILD) -> list[date]:
+    """Build the newest stale days, up to `limit` (None: all) or the time budget, and queue a
+    build for the rest. Today waits when it was built less than a minute ago."""
     zone = ZoneInfo(timezone)
     now = now or datetime.now(UTC)
     today = now.astimezone(zone).date()
     stale = (await db.execute(queries.SELECT_STALE_DAYS, {"project_id": project_id})).all()
-    built = []
+    deadline = time.monotonic() + BUILD_TIME_BUDGET.total_seconds()
+    built: list[date] = []
+    later: timedelta | None = None
     for day, built_at in stale:
         if day == today and built_at is not None and now - built_at < HOT_DAY_REBUILD:
-            await schedule_build(db, project_id, HOT_DAY_REBUILD - (now - built_at))
-        else:
-            await build_day(db, project_id, day, zone)
-            built.append(day)
+            later = HOT_DAY_REBUILD - (now - built_at)
+            continue
+        if limit is not None and (len(built) >= limit or time.monotonic() > deadline):
+            later = timedelta(0)
+            break
+        await build_day(db, project_id, day, zone)
+        built.append(day)
+        await db.commit()
+    if later == timedelta(0):
+        await db.execute(queries.HURRY_BUILD, {"project_id": project_id})
+    if later is not None:
+        await schedule_build(db, project_id, later)
         await db.commit()
     return built
 
@@ -234,7 +260,7 @@ async def rebuild(db: AsyncSession, project_id: str, timezone: str, start: datet
     await mark_stale(db, project_id, timezone, start, end)
     await db.commit()
     await db.execute(queries.ANALYZE_TABLES)
-    return await build_stale_days(db, project_id, timezone)
+    return await build_stale_days(db, project_id, timezone, limit=None)
 
 
 async def first_day(runner: Runner, project_id: str) -> date | None:

@@ -1,6 +1,7 @@
 """The worker loop: `sightline worker` processes, or a task inside the server in embedded mode."""
 
 import asyncio
+import time
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -8,18 +9,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sightline.db import create_engine, make_sessionmaker
 from sightline.reports.tasks import TASKS as REPORT_TASKS
 from sightline.rollups.tasks import BUILD_TASK, build_rollups
-from sightline.settings import Settings
-from sightline.worker.queue import run_one
+from sightline.settings import Settings, WorkerSettings
+from sightline.worker.queue import purge_finished, run_one
 
 log = structlog.get_logger()
 TASKS = {**REPORT_TASKS, BUILD_TASK: build_rollups}
 
 
-async def work_forever(engine: AsyncEngine, wake: asyncio.Event, poll_seconds: float = 1.0) -> None:
+async def work_forever(engine: AsyncEngine, wake: asyncio.Event, settings: WorkerSettings,
+                       poll_seconds: float = 1.0) -> None:
     sessionmaker = make_sessionmaker(engine)
+    next_purge = time.monotonic()
     while True:
         try:
-            while await run_one(engine, sessionmaker, TASKS):
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + settings.purge_every.total_seconds()
+                if purged := await purge_finished(sessionmaker, settings):
+                    log.info("worker.purged", jobs=purged)
+            while await run_one(engine, sessionmaker, TASKS, settings):
                 pass
         except Exception:  # noqa: BLE001 - keep serving jobs after a database hiccup
             log.exception("worker.loop_error")
@@ -34,6 +41,6 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     engine = create_engine(database_url, settings)
     log.info("worker.started")
     try:
-        await work_forever(engine, asyncio.Event())
+        await work_forever(engine, asyncio.Event(), settings.worker)
     finally:
         await engine.dispose()

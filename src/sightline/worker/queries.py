@@ -1,42 +1,94 @@
-"""SQL of the durable job queue (PostgreSQL, FOR UPDATE SKIP LOCKED)."""
+"""SQL of the durable job queue (PostgreSQL, leases claimed with FOR UPDATE SKIP LOCKED)."""
 
 from typing import Any
 
-from sqlalchemy import Select, Update, func, insert, select, text, update
+from sqlalchemy import Select, insert, select, text
 from sqlalchemy.sql.dml import Insert
 
 from sightline.models import Job
 
+# A runnable job is queued and due, or running under a lease that expired (its worker died).
+# Fairness: the project served least recently goes first (its oldest runnable job), so projects
+# take turns however long one's backlog is; a project runs one job of a task at a time.
 CLAIM_NEXT = text("""
-UPDATE job SET status = 'running', attempts = attempts + 1
-WHERE (project_id, id) = (
-    SELECT project_id, id FROM job
-    WHERE status = 'queued' AND run_at <= now()
-    ORDER BY run_at, id
-    FOR UPDATE SKIP LOCKED
+WITH candidate AS (
+    SELECT j.project_id, j.id, j.run_at, t.last_claimed_at
+    FROM job j
+    LEFT JOIN job_turn t ON t.project_id = j.project_id
+    WHERE ((j.status = 'queued' AND j.run_at <= now())
+           OR (j.status = 'running' AND j.lease_expires_at <= now()))
+      AND NOT EXISTS (SELECT 1 FROM job r
+                      WHERE r.project_id = j.project_id AND r.task = j.task
+                        AND r.status = 'running' AND r.lease_expires_at > now())
+), picked AS (
+    SELECT job.project_id, job.id FROM job
+    JOIN candidate c ON c.project_id = job.project_id AND c.id = job.id
+    ORDER BY c.last_claimed_at NULLS FIRST, c.run_at, c.id
     LIMIT 1
+    FOR UPDATE OF job SKIP LOCKED
+), claimed AS (
+    UPDATE job SET status = 'running', attempts = job.attempts + 1, lease_token = :token,
+                   lease_expires_at = now() + CAST(:lease AS interval)
+    FROM picked
+    WHERE job.project_id = picked.project_id AND job.id = picked.id
+      AND (job.status = 'queued' OR job.lease_expires_at <= now())
+    RETURNING job.project_id, job.id, job.task, job.payload, job.attempts
+), turn AS (
+    INSERT INTO job_turn (project_id, last_claimed_at)
+    SELECT project_id, clock_timestamp() FROM claimed
+    ON CONFLICT (project_id) DO UPDATE SET last_claimed_at = excluded.last_claimed_at
 )
-RETURNING project_id, id, task, payload, attempts
+SELECT * FROM claimed
+""")
+
+# A job whose worker died on its last attempt is not taken up again.
+FAIL_ABANDONED = text("""
+UPDATE job SET status = 'failed', finished_at = now(), lease_token = NULL,
+               error = concat_ws(E'\\n', error, 'the worker stopped renewing its lease')
+WHERE status = 'running' AND lease_expires_at <= now() AND attempts >= :max_attempts
+""")
+
+RENEW_LEASE = text("""
+UPDATE job SET lease_expires_at = now() + CAST(:lease AS interval)
+WHERE project_id = :project_id AND id = :id AND status = 'running' AND lease_token = :token
+""")
+
+# Every outcome is recorded only by the holder of the current lease.
+FINISH_JOB = text("""
+UPDATE job SET status = 'done', result = CAST(:result AS jsonb), finished_at = now(),
+               error = NULL, lease_token = NULL
+WHERE project_id = :project_id AND id = :id AND status = 'running' AND lease_token = :token
+""")
+
+RETRY_JOB = text("""
+UPDATE job SET status = 'queued', error = :error, lease_token = NULL,
+               run_at = now() + CAST(:delay AS interval)
+WHERE project_id = :project_id AND id = :id AND status = 'running' AND lease_token = :token
+""")
+
+FAIL_JOB = text("""
+UPDATE job SET status = 'failed', error = :error, finished_at = now(), lease_token = NULL
+WHERE project_id = :project_id AND id = :id AND status = 'running' AND lease_token = :token
+""")
+
+PURGE_FINISHED = text("""
+DELETE FROM job WHERE (project_id, id) IN (
+    SELECT project_id, id FROM job
+    WHERE (status = 'done' AND finished_at < now() - CAST(:done_retention AS interval))
+       OR (status = 'failed' AND finished_at < now() - CAST(:failed_retention AS interval))
+    LIMIT :batch
+)
+""")
+
+COUNT_PENDING = text("""
+SELECT count(*) FROM job
+WHERE project_id = :project_id AND task = :task AND status IN ('queued', 'running')
 """)
 
 
 def insert_job(project_id: str, task: str, payload: dict[str, Any]) -> Insert:
     return (insert(Job).values(project_id=project_id, task=task, payload=payload, status="queued")
             .returning(Job.id))
-
-
-def finish_job(project_id: str, job_id: int, result: dict[str, Any]) -> Update:
-    return (update(Job).where(Job.project_id == project_id, Job.id == job_id)
-            .values(status="done", result=result, finished_at=func.now(), error=None))
-
-
-def retry_or_fail_job(project_id: str, job_id: int, error: str, retry: bool) -> Update:
-    values: dict[str, Any] = {"error": error}
-    if retry:
-        values |= {"status": "queued", "run_at": func.now() + text("interval '5 seconds'")}
-    else:
-        values |= {"status": "failed", "finished_at": func.now()}
-    return update(Job).where(Job.project_id == project_id, Job.id == job_id).values(**values)
 
 
 def select_job(project_id: str, job_id: int) -> Select[tuple[Job]]:
