@@ -37,16 +37,20 @@ async def run_admin(admin_url: str, *statements: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def migrated_database(name: str) -> Iterator[str]:
+    """Create the database `name`, migrate it to head, yield its URL, drop it."""
     admin_url = services.admin_database_url()
-    name = worker_database_name()
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(run_admin(admin_url, drop, f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     upgrade_to_head(url)
     yield url
     asyncio.run(run_admin(admin_url, drop))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    yield from migrated_database(worker_database_name())
 
 
 @pytest.fixture(scope="session")

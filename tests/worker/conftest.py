@@ -1,32 +1,22 @@
 """A database of the queue tests' own: its job table holds only the jobs a test queues, so a
 test can run a whole worker (or kill one) without taking up other tests' jobs."""
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from sightline.app import create_app
-from sightline.migrate import upgrade_to_head
 from sightline.settings import Settings, WorkerSettings
-from tests import services
-from tests.conftest import run_admin, worker_database_name
+from tests.conftest import migrated_database, worker_database_name
 
 FAST = WorkerSettings(lease="PT2S", heartbeat="PT0.5S", retry_delay="PT0S")
 
 
 @pytest.fixture(scope="session")
 def queue_database_url() -> Iterator[str]:
-    admin_url = services.admin_database_url()
-    name = worker_database_name() + "_queue"
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    asyncio.run(run_admin(admin_url, drop, f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(url)
-    yield url
-    asyncio.run(run_admin(admin_url, drop))
+    yield from migrated_database(worker_database_name() + "_queue")
 
 
 @pytest.fixture
