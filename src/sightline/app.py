@@ -5,11 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.requests import Request
-from starlette.responses import Response
 
+from sightline.auth.deps import check_credential
 from sightline.bench.endpoints import router as bench_router
+from sightline.bodies import BodyGate
+from sightline.cache.endpoints import MAX_BODY as WEBHOOK_MAX_BODY
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
 from sightline.dashboards.endpoints import router as dashboards_router
@@ -21,7 +21,7 @@ from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.endpoints import router as ops_router
 from sightline.ops.metrics import Metrics, MetricsMiddleware, install_query_counter
-from sightline.problems import install_problem_handlers, problem_response
+from sightline.problems import ProblemMiddleware, install_problem_handlers
 from sightline.projects.endpoints import router as projects_router
 from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
@@ -73,12 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                           settings.rate_limit.burst)
     app.state.metrics = Metrics()
     install_problem_handlers(app)
-
-    async def on_pool_timeout(request: Request, exc: PoolTimeout) -> Response:
-        return problem_response(request, 503, "Service unavailable", "unavailable",
-                                "The database is busy; retry shortly", {"Retry-After": "1"})
-
-    app.add_exception_handler(PoolTimeout, on_pool_timeout)  # type: ignore[arg-type]
+    # outermost last: request id, metrics, the error boundary, then the body gate
+    app.add_middleware(
+        BodyGate, default_limit=settings.limits.body_bytes,
+        limits={"/api/v1/events": settings.ingest.max_body_bytes,
+                "/api/v1/hooks/invalidate": WEBHOOK_MAX_BODY},
+        keyed_prefixes=("/api/v1/", "/graphql"),
+        keyless_prefixes=("/api/v1/hooks/", "/api/v1/collect", "/api/v1/shared/"),
+        authenticate=check_credential)
+    app.add_middleware(ProblemMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     for router in (ops_router, ingest_router, projects_router, stats_router, cache_router,

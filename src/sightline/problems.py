@@ -4,10 +4,15 @@ from typing import Any
 
 import orjson
 import structlog
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
 
@@ -91,6 +96,42 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+# SQLSTATE classes of a database that cannot answer now: connection exception (08), insufficient
+# resources (53), operator intervention (57: statement timeout, shutdown, starting up), and a
+# lock not available in time (55P03).
+UNAVAILABLE_SQLSTATES = ("08", "53", "57", "55P03")
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (a DBAPI error's `orig`) and what caused it."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(chain) < 10:
+        current = todo.pop()
+        if current is None or any(current is seen for seen in chain):
+            continue
+        chain.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return chain
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is this the database not answering in time (a 503), rather than a bug (a 500)?"""
+    for error in causes(exc):
+        if isinstance(error, (PoolTimeout, OSError, ConnectionDoesNotExistError)):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES):
+            return True
+    return False
+
+
+def unavailable_problem() -> ServiceUnavailable:
+    return ServiceUnavailable("The database could not answer in time; retry shortly")
+
+
 def problem_response(
     request: Request, status: int, title: str, slug: str, detail: str,
     headers: dict[str, str] | None = None, **members: Any,
@@ -140,13 +181,54 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, exc.status_code, titles.get(exc.status_code, "Error"),
                                 "http-error", str(exc.detail), getattr(exc, "headers", None))
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        request_id = request.headers.get("x-request-id") or getattr(request.state, "request_id", "")
-        log.exception("request.failed", path=request.url.path, request_id=request_id)
-        return problem_response(request, 500, AppError.title, AppError.slug,
-                                "An unexpected error occurred", request_id=request_id)
-
     app.add_exception_handler(AppError, on_app_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, on_unexpected)
+
+
+def problem_for(request: Request, exc: Exception) -> Response:
+    """The response for an exception no route handled; only bugs are logged with a traceback."""
+    if isinstance(exc, AppError):
+        return problem_response(request, exc.status, exc.title, exc.slug, exc.detail,
+                                exc.headers, **exc.members)
+    if database_unavailable(exc):
+        log.warning("db.unavailable", error=type(exc).__name__,
+                    cause=type(causes(exc)[-1]).__name__)
+        problem = unavailable_problem()
+        return problem_response(request, problem.status, problem.title, problem.slug,
+                                problem.detail, problem.headers)
+    request_id = getattr(request.state, "request_id", "")
+    log.exception("request.failed", request_id=request_id)
+    return problem_response(request, 500, AppError.title, AppError.slug,
+                            "An unexpected error occurred", request_id=request_id)
+
+
+class ProblemMiddleware:
+    """The error boundary around every route and middleware below it: whatever escapes becomes
+    a problem+json response and is never raised on to the server, which would log "Exception in
+    ASGI application" and close the client's keep-alive connection."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except ClientDisconnect:
+            log.info("request.client_gone")
+        except Exception as exc:
+            response = problem_for(Request(scope), exc)
+            if started:  # the status line is out: the server ends the incomplete response
+                log.warning("request.failed_mid_response", status=response.status_code)
+                return
+            await response(scope, receive, send)

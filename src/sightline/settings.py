@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class DatabaseSettings(BaseModel):
     pool_size: int = 8
     max_overflow: int = 4
-    pool_timeout: float = 5.0
+    pool_timeout: float = 1.0  # no pooled connection within this: 503, never a long queue
     statement_timeout_ms: int = 30_000
 
 
@@ -37,6 +37,10 @@ class CacheSettings(BaseModel):
 class RateLimitSettings(BaseModel):
     requests_per_second: float = 1000.0
     burst: int = 2000
+
+
+class LimitSettings(BaseModel):
+    body_bytes: int = 1_000_000  # every route but ingest (IngestSettings.max_body_bytes)
 
 
 class IngestSettings(BaseModel):
@@ -74,6 +78,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     worker: WorkerSettings = WorkerSettings()
+    limits: LimitSettings = LimitSettings()
 
     @field_validator("database_url")
     @classmethod

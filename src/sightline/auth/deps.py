@@ -3,6 +3,7 @@
 The cache means a warm stats request costs no database query at all, key check included.
 """
 
+import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -29,6 +30,10 @@ def bearer_key(request: Request) -> str:
 
 
 async def resolve_principal(request: Request, key: str) -> Principal:
+    """The key's principal; checked once per request (the body gate may have done it already)."""
+    checked: tuple[str, Principal] | None = getattr(request.state, "principal", None)
+    if checked is not None and checked[0] == key:
+        return checked[1]
     if not has_valid_checksum(key):
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
@@ -43,7 +48,18 @@ async def resolve_principal(request: Request, key: str) -> Principal:
     if principal is None:
         raise Unauthorized("Unknown API key")
     request.app.state.rate_limiter.take(key_hash)
+    request.state.principal = (key, principal)
     return principal
+
+
+async def check_credential(request: Request) -> None:
+    """Before a body is read: the request carries a known key or the instance admin token."""
+    key = bearer_key(request)
+    token = getattr(request.app.state.settings, "admin_token", None)
+    if token is not None and token.get_secret_value() and secrets.compare_digest(
+            key.encode(), token.get_secret_value().encode()):
+        return
+    await resolve_principal(request, key)
 
 
 def require(*scopes: Scope, project_in_path: bool = True):  # type: ignore[no-untyped-def]

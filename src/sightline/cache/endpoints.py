@@ -23,6 +23,7 @@ from sightline.stats.periods import instant_range
 
 router = APIRouter(prefix="/api/v1/hooks", tags=["cache"])
 MAX_BODY = 64_000
+SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 MAX_WEBHOOK_ID = 200
 
 
@@ -32,16 +33,23 @@ class InvalidateIn(BaseModel):
     date_to: date | None = None
 
 
+def verified_headers(request: Request) -> None:
+    """Before the body is read: webhooks are configured and the request is signed."""
+    if not request.app.state.settings.webhook_secret.get_secret_value():
+        raise ServiceUnavailable("Webhooks are not configured (SIGHTLINE_WEBHOOK_SECRET)")
+    missing = [name for name in SIGNATURE_HEADERS if not request.headers.get(name)]
+    if missing:
+        raise Unauthorized(f"Missing webhook signature headers: {', '.join(missing)}")
+    if len(request.headers["webhook-id"]) > MAX_WEBHOOK_ID:
+        raise Unauthorized(f"webhook-id is longer than {MAX_WEBHOOK_ID} characters")
+
+
 def verified_body(request: Request, body: bytes) -> bytes:
     secret = request.app.state.settings.webhook_secret.get_secret_value()
-    if not secret:
-        raise ServiceUnavailable("Webhooks are not configured (SIGHTLINE_WEBHOOK_SECRET)")
     try:
         Webhook(secret).verify(body, dict(request.headers), json_parse=False)
     except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise Unauthorized(f"Invalid webhook signature: {exc}") from None
-    if len(request.headers["webhook-id"]) > MAX_WEBHOOK_ID:
-        raise Unauthorized(f"webhook-id is longer than {MAX_WEBHOOK_ID} characters")
     return body
 
 
@@ -63,12 +71,11 @@ def parse(body: bytes) -> InvalidateIn:
 @router.post(
     "/invalidate", status_code=202,
     responses={400: {"description": "Malformed body"}, 401: {"description": "Bad signature"},
-               404: {"description": "Unknown project"}, 422: {"description": "Invalid body"}},
+               413: {"description": "Body over 64 KB"}, 404: {"description": "Unknown project"}, 422: {"description": "Invalid body"}},
 )
 async def invalidate(request: Request, db: DbSession) -> Response:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise MalformedBody(f"The body exceeds {MAX_BODY} bytes")
+    verified_headers(request)
+    body = await request.body()  # at most MAX_BODY: the body gate counts it (app.py)
     change = parse(verified_body(request, body))
     project = await projects.get_project(db, change.project_id)
     first_time = (await db.execute(queries.insert_delivery(request.headers["webhook-id"]))).first()

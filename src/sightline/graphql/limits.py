@@ -16,7 +16,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from sightline.problems import AppError
+from sightline.problems import AppError, database_unavailable, unavailable_problem
 
 log = structlog.get_logger()
 
@@ -92,6 +92,10 @@ def coded(error: GraphQLError) -> GraphQLError:
         message = original.detail
         extensions = {"code": original.slug.upper().replace("-", "_"), "status": original.status,
                       **original.members}
+    elif database_unavailable(original):
+        problem = unavailable_problem()
+        log.warning("db.unavailable", path=error.path, error=type(original).__name__)
+        message, extensions = problem.detail, {"code": "UNAVAILABLE", "status": problem.status}
     else:
         log.error("graphql.failed", path=error.path, exc_info=original)
         message, extensions = "An unexpected error occurred", {"code": "INTERNAL"}
