@@ -118,7 +118,7 @@ async def seed_and_roll_up(db, project_id: str, events: int, days: int, seed: in
     from datetime import UTC, datetime, timedelta
 
     from sightline.projects.service import get_project
-    from sightline.rollups.service import rebuild
+    from sightline.rollups.tasks import rebuild
     from sightline.seed.service import seed_project
 
     stats = await seed_project(db, project_id, events, days, seed)

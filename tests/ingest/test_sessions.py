@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from sightline.app import create_app
 from sightline.models import RollupDay, Session
-from sightline.rollups import service as rollups
+from sightline.rollups import tasks as rollups
 from tests.factories import auth, make_project, send_events
 
 BASE = datetime(2024, 3, 30, 22, 0, tzinfo=UTC)  # across the DST change in Europe/Berlin

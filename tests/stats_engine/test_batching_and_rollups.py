@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event as sa_event
 
-from sightline.rollups import service as rollups
-from sightline.stats import engine as stats_engine
-from sightline.stats import service
+from sightline.rollups import tasks as rollups
+from sightline.stats.context import Context
+from sightline.stats.planner import run_report
+from sightline.stats.reports import BASE
 from sightline.stats.params import parse_query
 from sightline.stats.runner import BatchingRunner, Runner
 from tests.factories import make_project, send_events
@@ -48,17 +49,16 @@ def queries(timezone: str) -> list:
 
 
 async def run_all(runner, project, all_queries):  # type: ignore[no-untyped-def]
-    ctx = service.Context(runner, project.id, project.timezone, NOW)
-    return await asyncio.gather(*(stats_engine.run_report(ctx, q) for q in all_queries))
+    ctx = Context(runner, project.id, project.timezone, NOW)
+    return await asyncio.gather(*(run_report(ctx, q) for q in all_queries))
 
 
 async def test_batched_rollup_and_base_paths_agree(client, db, engine):
     project = await make_project(db, timezone="Europe/Berlin")
     await send_events(client, project, traffic())
     all_queries = queries(project.timezone)
-    base = [await service.run_on_base_tables(
-        service.Context(Runner(engine), project.id, project.timezone, NOW), q)
-        for q in all_queries]
+    base = [await run_report(Context(Runner(engine), project.id, project.timezone, NOW), q, BASE)
+            for q in all_queries]
 
     stale = await run_all(Runner(engine), project, all_queries)
     statements = []

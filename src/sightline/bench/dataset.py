@@ -18,7 +18,7 @@ from sightline.bench import queries
 from sightline.migrate import upgrade_to_head
 from sightline.projects.schemas import GoalCreate
 from sightline.projects.service import create_goal, create_project
-from sightline.rollups import service as rollups
+from sightline.rollups import tasks as rollups
 from sightline.seed.service import seed_project
 
 

@@ -24,15 +24,13 @@ from sightline.ids import new_id
 from sightline.models import Dashboard, ShareToken, Widget
 from sightline.problems import InvalidParameter, NotFound
 from sightline.projects import service as projects
-from sightline.stats import serving
+from sightline.stats import reports as stats_reports
+from sightline.stats import service as stats
 from sightline.stats.params import collect, parse_query
 from sightline.stats.query import StatsQuery
 
 DASHBOARD_PARAMS = frozenset({"date_from", "date_to", "period", "tz", "filters"})
 RANGE_PARAMS = ("date_from", "date_to", "period")
-VISUALIZATION_OF_REPORT = {"overview": "number", "timeseries": "line", "funnel": "funnel",
-                           "retention": "cohort", "active-users": "line", "realtime": "number",
-                           "revenue": "number"}
 SHARE_PREFIX = "sl_share_"
 Span = tuple[datetime, datetime] | None
 
@@ -43,7 +41,7 @@ def parse_widget_query(query: dict[str, Any], timezone: str, now: datetime,
                        overrides: dict[str, str] | None = None) -> StatsQuery:
     """The StatsQuery of a widget, with the dashboard-level parameters applied: a range or a time
     zone given there replaces the widget's own, filters are ANDed with the widget's."""
-    report, items = serving.query_object_items(query)
+    report, items = stats.query_object_items(query)
     if overrides:
         items = merge_params(items, overrides)
     return parse_query(report, items, timezone, now)
@@ -144,7 +142,7 @@ async def list_dashboards(db: AsyncSession, project_id: str) -> list[DashboardOu
 
 def new_widget(project_id: str, dashboard_id: str, widget: WidgetIn, report: str,
                position: int) -> Widget:
-    visualization = widget.visualization or VISUALIZATION_OF_REPORT.get(report, "table")
+    visualization = widget.visualization or stats_reports.report(report).visualization
     return Widget(project_id=project_id, id=new_id("w"), dashboard_id=dashboard_id,
                   title=widget.title, visualization=visualization, query=widget.query,
                   position=position)
@@ -278,11 +276,11 @@ async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
                      "position": w.position, "query": q.meta()}
                     for w, q in zip(widgets, parsed, strict=True)],
     }
-    span = union_span([serving.dependency_span(q) for q in parsed])
+    span = union_span([stats.dependency_span(q) for q in parsed])
     out = dashboard_out(dashboard).model_dump(mode="json")
 
     async def compute() -> dict[str, Any]:
-        data = await serving.compute_many(request, db, project_id, parsed, now)
+        data = await stats.compute_many(request, db, project_id, parsed, now)
         for widget, widget_data in zip(out["widgets"], data, strict=True):
             widget["data"] = widget_data
         return {**out, "meta": {"params": params}}

@@ -17,7 +17,7 @@ from sightline.dashboards import service as dashboards
 from sightline.models import Dashboard
 from sightline.projects import service as projects
 from sightline.projects.schemas import GoalOut, ProjectOut
-from sightline.stats import serving
+from sightline.stats import service as stats
 from sightline.stats.query import StatsQuery
 
 StatsKey = tuple[str, StatsQuery]
@@ -61,7 +61,7 @@ class Loaders:
             by_project[project_id].append(query)
         results: dict[StatsKey, dict[str, Any]] = {}
         for project_id, queries in by_project.items():
-            computed = await serving.compute_many(self.request, self.db, project_id, queries,
+            computed = await stats.compute_many(self.request, self.db, project_id, queries,
                                                   self.now)
             results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
         return [results[key] for key in keys]

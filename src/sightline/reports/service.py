@@ -8,7 +8,7 @@ from sightline.problems import NotFound
 from sightline.projects import service as projects
 from sightline.reports.schemas import ReportCreate, ReportOut
 from sightline.reports.tasks import EXPORT_TASK
-from sightline.stats import serving
+from sightline.stats import service as stats
 from sightline.stats.params import parse_query
 from sightline.worker import queue
 from sightline.worker.queries import select_job
@@ -21,7 +21,7 @@ async def request_report(db: AsyncSession, project_id: str, body: ReportCreate,
                          pending_limit: int) -> ReportOut:
     """Queue a report; a project has at most `pending_limit` queued or running (else 429)."""
     project = await projects.get_project(db, project_id)
-    report, items = serving.query_object_items(body.query)
+    report, items = stats.query_object_items(body.query)
     parse_query(report, items, project.timezone, datetime.now(UTC))  # 400 now, not in the worker
     job_id = await queue.enqueue_within_quota(db, project_id, EXPORT_TASK, {"query": body.query},
                                               pending_limit)

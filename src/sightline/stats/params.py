@@ -9,29 +9,11 @@ from sightline.problems import InvalidParameter
 from sightline.stats import periods
 from sightline.stats.filters import parse_filters
 from sightline.stats.query import (
-    BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, FUNNEL_WINDOWS, INTERVALS,
-    MAX_LIMIT, PERIODS, TIMESERIES_METRICS, UTM_PARAMS, FunnelStep, StatsQuery,
-    is_known_dimension, is_session_dimension,
+    BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, MAX_LIMIT, PERIODS,
+    FunnelStep, StatsQuery, is_known_dimension, is_session_dimension,
 )
+from sightline.stats.reports import Param, Report, split_report
 
-COMMON = frozenset({"date_from", "date_to", "period", "tz", "filters", "limit", "page", "compare"})
-EXTRA: dict[str, frozenset[str]] = {
-    "timeseries": frozenset({"metrics", "interval"}),
-    "breakdown": frozenset({"dimension", "metrics"}),
-    "referrers": frozenset({"source"}),
-    "properties": frozenset({"event"}),
-    "funnel": frozenset({"step", "window"}),
-    "retention": frozenset({"interval", "periods"}),
-}
-LIST_REPORTS = (
-    "pages", "entry-pages", "exit-pages", "sources", "referrers", "countries", "devices",
-    "browsers", "os", "events", "properties", "goals", "breakdown",
-    *(f"utm/{p}" for p in UTM_PARAMS),
-)
-OBJECT_REPORTS = ("overview", "timeseries", "funnel", "retention", "active-users", "realtime",
-                  "revenue")
-REPORTS = (*OBJECT_REPORTS, *LIST_REPORTS)
-SESSION_FILTERS_ONLY = ("funnel", "retention", "active-users", "realtime")
 MULTI_VALUED = frozenset({"step"})
 
 
@@ -111,14 +93,13 @@ def metrics(params: dict[str, Any], allowed: tuple[str, ...], default: str) -> t
     return tuple(dict.fromkeys(names))
 
 
-def dimension_and_metrics(params: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+def known_dimension(params: dict[str, Any]) -> str:
     dimension = params.get("dimension")
     if not dimension:
         raise InvalidParameter("dimension", "dimension is required")
     if not is_known_dimension(dimension):
         raise InvalidParameter("dimension", f"unknown dimension {dimension!r}")
-    allowed = BREAKDOWN_SESSION_METRICS if is_session_dimension(dimension) else BREAKDOWN_EVENT_METRICS
-    return dimension, metrics(params, allowed, "visitors")
+    return str(dimension)
 
 
 def funnel_steps(params: dict[str, Any]) -> tuple[FunnelStep, ...]:
@@ -137,52 +118,55 @@ def funnel_steps(params: dict[str, Any]) -> tuple[FunnelStep, ...]:
     return tuple(steps)
 
 
-def report_options(report: str, params: dict[str, Any]) -> dict[str, Any]:
-    if report == "timeseries":
-        return {"metrics": metrics(params, TIMESERIES_METRICS, "visitors"),
-                "interval": choice(params, "interval", INTERVALS, "day")}
-    if report == "breakdown":
-        dimension, names = dimension_and_metrics(params)
-        return {"dimension": dimension, "metrics": names}
-    if report == "referrers":
-        if not params.get("source"):
-            raise InvalidParameter("source", "source is required")
-        return {"source": params["source"]}
-    if report == "properties":
-        return {"dimension": "prop:" + params["key"], "event": params.get("event") or None}
-    if report == "funnel":
-        return {"steps": funnel_steps(params),
-                "window": choice(params, "window", FUNNEL_WINDOWS, "1d")}
-    if report == "retention":
-        return {"interval": choice(params, "interval", ("day", "week"), "week"),
-                "periods": integer(params, "periods", 8, 1, 52)}
-    return {}
+def option(param: Param, params: dict[str, Any]) -> Any:
+    """One report parameter's value, read as its registry entry says."""
+    if param.read == "choice":
+        return choice(params, param.name, param.allowed, param.default)  # type: ignore[arg-type]
+    if param.read == "integer":
+        assert param.bounds is not None
+        return integer(params, param.name, int(param.default or 0), *param.bounds)
+    if param.read == "metrics":
+        return metrics(params, param.allowed, str(param.default))
+    if param.read == "breakdown_metrics":
+        dimension = params["dimension"]
+        allowed = (BREAKDOWN_SESSION_METRICS if is_session_dimension(dimension)
+                   else BREAKDOWN_EVENT_METRICS)
+        return metrics(params, allowed, str(param.default))
+    if param.read == "dimension":
+        return known_dimension(params)
+    if param.read == "steps":
+        return funnel_steps(params)
+    if param.required and not params.get(param.name):
+        raise InvalidParameter(param.name, f"{param.name} is required")
+    return params.get(param.name) or None
 
 
-def split_report(report: str) -> tuple[str, dict[str, str]]:
-    """`properties/plan` is the properties report for key `plan`."""
-    if report.startswith("properties/") and len(report) > len("properties/"):
-        return "properties", {"key": report.removeprefix("properties/")}
-    if report not in REPORTS or report == "properties":
-        raise InvalidParameter("report", f"unknown report {report!r}", allowed=list(REPORTS))
-    return report, {}
+FIELDS = {"step": "steps"}  # parameter names that differ from their StatsQuery field
+
+
+def report_options(entry: Report, params: dict[str, Any]) -> dict[str, Any]:
+    options = {FIELDS.get(p.name, p.name): option(p, params) for p in entry.params}
+    if "key" in params:  # properties/<key>
+        options["dimension"] = "prop:" + params["key"]
+    return options
 
 
 def parse_query(
     report: str, items: Iterable[tuple[str, Any]], project_timezone: str, now: datetime
 ) -> StatsQuery:
     """Validate every parameter of one report; any problem is a 400 naming the parameter."""
-    report, path_params = split_report(report)
-    params = collect(items, COMMON | EXTRA.get(report.split("/")[0], frozenset()))
+    entry, path_params = split_report(report)
+    report = entry.name
+    params = collect(items, entry.accepts())
     params.update(path_params)
     zone = timezone(params, project_timezone)
     date_from, date_to, period = date_range(params, zone, now)
     if "compare" in params and report != "overview":
         raise InvalidParameter("compare", "compare is accepted by overview only")
     filters = parse_filters(params.get("filters"))
-    if report in SESSION_FILTERS_ONLY and any(not f.on_session for f in filters):
+    if entry.session_filters_only and any(not f.on_session for f in filters):
         raise InvalidParameter("filters", f"{report} accepts session-attribute filters only")
-    options = report_options(report, params)
+    options = report_options(entry, params)
     query = StatsQuery(
         report=report, date_from=date_from, date_to=date_to, tz=zone.key, filters=filters,
         compare=choice(params, "compare", COMPARISONS, None),

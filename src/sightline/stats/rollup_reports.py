@@ -1,4 +1,5 @@
-"""The reports that daily rollups answer: the same results as stats.service, from day rows."""
+"""The rollup family: reports from daily rollups (stats.rollup_read), for unfiltered queries in
+the project's zone by day, week or month. Same results as stats.base_reports, from day rows."""
 
 import asyncio
 from datetime import date, timedelta
@@ -7,15 +8,16 @@ from typing import Any
 from pyroaring import BitMap
 
 from sightline.models import Goal
-from sightline.rollups import service as rollups
-from sightline.rollups.queries import SOURCE_REFERRER
-from sightline.rollups.service import TOTAL, Aggregate
 from sightline.stats import metrics, periods
+from sightline.stats import rollup_read as rollups
+from sightline.stats.aggregate import Aggregate
+from sightline.stats.context import Context, ReportFunction
 from sightline.stats.query import StatsQuery, is_session_dimension
-from sightline.stats.service import (
-    EVENT_LISTS, SESSION_LISTS, Context, active_users_results, cohort_row, overview_ranges,
-    overview_results, revenue_results, sort_and_page,
+from sightline.stats.shape import (
+    active_users_results, cohort_row, overview_ranges, overview_results, revenue_results,
+    sort_and_page,
 )
+from sightline.stats.sql.day_rows import SOURCE_REFERRER, TOTAL
 
 
 async def aggregates(ctx: Context, first: date, last: date, dimension: str) -> dict[str, Aggregate]:
@@ -173,20 +175,15 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     return results
 
 
-async def run_report(ctx: Context, query: StatsQuery) -> Any:
-    report = query.report
-    if report == "referrers":
-        return await referrers(ctx, query)
-    if report in SESSION_LISTS:
-        dimension, names = SESSION_LISTS[report]
-        return await dimension_list(ctx, query, dimension, dimension, names)
-    if report in EVENT_LISTS:
-        dimension, key_name, names = EVENT_LISTS[report]
-        return await dimension_list(ctx, query, dimension or query.dimension or "", key_name, names)
-    if report == "breakdown":
-        dimension = query.dimension or "page"
-        return await dimension_list(ctx, query, dimension, dimension, query.metrics)
-    handlers = {"overview": overview, "timeseries": timeseries, "exit-pages": exit_pages,
-                "goals": goals, "revenue": revenue, "active-users": active_users,
-                "retention": retention}
-    return await handlers[report](ctx, query)
+async def breakdown(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    dimension = query.dimension or "page"
+    return await dimension_list(ctx, query, dimension, dimension, query.metrics)
+
+
+def dimension_list_of(dimension: str | None, key_name: str,
+                      names: tuple[str, ...]) -> ReportFunction:
+    """The list of one dimension's values (dimension None: the query's property)."""
+    async def report(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+        return await dimension_list(ctx, query, dimension or query.dimension or "", key_name,
+                                    names)
+    return report

@@ -1,387 +1,86 @@
-"""Stats use cases: one function per report family, all over the same query model.
-
-Every function takes a validated StatsQuery and returns the `results` part of the response.
-"""
+"""The stats use cases: from a request to a cached response (resolve the project, validate,
+compute on a miss through the planner), and many queries computed together (dashboards, GraphQL)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from fractions import Fraction
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Label, distinct, func
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
 
+from sightline.cache.service import respond
 from sightline.models import Goal
-from sightline.stats import metrics, periods
-from sightline.stats.funnel import deepest_steps
-from sightline.stats.query import (
-    EVENT_METRICS, FUNNEL_WINDOWS, Filter, StatsQuery, is_session_dimension,
-)
-from sightline.stats.runner import Runner
-from sightline.stats.sql import aggregates, cohorts, lists
-from sightline.stats.sql.sources import Source, event_column, matching_events, matching_sessions
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OVERVIEW_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate",
-                    "visit_duration", "events", "revenue")
-COUNT_METRICS = ("visitors", "visits", "pageviews", "events", "exits", "conversions")
-SESSION_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "entry-pages": ("entry_page", ("visits", "visitors", "bounce_rate", "visit_duration")),
-    "sources": ("source", ("visitors", "visits", "bounce_rate", "visit_duration")),
-    "referrers": ("referrer", ("visitors", "visits")),
-    "countries": ("country", ("visitors", "visits")),
-    "devices": ("device", ("visitors", "visits")),
-    "browsers": ("browser", ("visitors", "visits")),
-    "os": ("os", ("visitors", "visits")),
-    **{f"utm/{p}": (p, ("visitors", "visits", "bounce_rate")) for p in (
-        "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")},
-}
-EVENT_LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "pages": ("page", "page", ("visitors", "pageviews")),
-    "events": ("event", "event", ("events", "visitors")),
-    "properties": ("", "value", ("events", "visitors")),
-}
-
-
-@dataclass(frozen=True)
-class Context:
-    runner: Runner
-    project_id: str
-    timezone: str
-    now: datetime
-    goals: tuple[Goal, ...] = ()
-
-
-def microseconds(instant: datetime) -> int:
-    """Microseconds since the epoch, as PostgreSQL computes them in the funnel statement."""
-    return (instant - EPOCH) // timedelta(microseconds=1)
-
-
-def instant_range(query: StatsQuery) -> tuple[datetime, datetime]:
-    return periods.instant_range(query.date_from, query.date_to, ZoneInfo(query.tz))
-
-
-def comparison_instants(query: StatsQuery) -> tuple[datetime, datetime]:
-    assert query.compare is not None
-    days = periods.comparison_range(query.compare, query.date_from, query.date_to)
-    return periods.instant_range(*days, ZoneInfo(query.tz))
-
-
-def events_of(ctx: Context, query: StatsQuery, start: datetime, end: datetime) -> Source:
-    return matching_events(ctx.project_id, start, end, query.filters)
-
-
-def sessions_of(ctx: Context, query: StatsQuery, start: datetime, end: datetime) -> Source:
-    return matching_sessions(ctx.project_id, start, end, query.filters)
-
-
-def without_visitors(labels: list[Label]) -> list[Label]:
-    return [label for label in labels if label.name != "visitors"]
-
-
-async def totals(ctx: Context, query: StatsQuery, start: datetime, end: datetime) -> dict[str, Any]:
-    events, sessions = events_of(ctx, query, start, end), sessions_of(ctx, query, start, end)
-    event_row, session_row = await ctx.runner.all(
-        aggregates.select_totals(events, aggregates.event_aggregates(events)),
-        aggregates.select_totals(sessions, without_visitors(aggregates.session_aggregates(sessions))),
-    )
-    return {**event_row[0], **session_row[0]}
-
-
-def overview_ranges(query: StatsQuery) -> list[tuple[date, date]]:
-    """The query's dates, then the compared dates when it compares."""
-    ranges = [(query.date_from, query.date_to)]
-    if query.compare:
-        ranges.append(periods.comparison_range(query.compare, query.date_from, query.date_to))
-    return ranges
-
-
-def overview_results(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each metric's value, and previous and change when a second row (comparison) is given."""
-    results = {}
-    for name in OVERVIEW_METRICS:
-        value = metrics.exact(name, rows[0])
-        entry: dict[str, Any] = {"value": metrics.shown(name, value)}
-        if len(rows) > 1:
-            previous = metrics.exact(name, rows[1])
-            entry["previous"] = metrics.shown(name, previous)
-            entry["change"] = metrics.change(value, previous)
-        results[name] = entry
-    return results
-
-
-async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    zone = ZoneInfo(query.tz)
-    rows = await asyncio.gather(*(totals(ctx, query, *periods.instant_range(a, b, zone))
-                                  for a, b in overview_ranges(query)))
-    return overview_results(list(rows))
-
-
-async def timeseries(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    buckets = periods.buckets(query.date_from, query.date_to, ZoneInfo(query.tz),
-                              query.interval or "day")
-    start, end = buckets.thresholds[0], buckets.thresholds[-1]
-    statements = []
-    if any(m in EVENT_METRICS for m in query.metrics):
-        events = events_of(ctx, query, start, end)
-        statements.append(aggregates.select_buckets(
-            events, events.rows.c.ts, buckets.thresholds, aggregates.event_aggregates(events)))
-    if any(m not in EVENT_METRICS for m in query.metrics):
-        sessions = sessions_of(ctx, query, start, end)
-        statements.append(aggregates.select_buckets(
-            sessions, sessions.rows.c.started_at, buckets.thresholds,
-            without_visitors(aggregates.session_aggregates(sessions))))
-    by_bucket: dict[int, dict[str, Any]] = {}
-    for rows in await ctx.runner.all(*statements):
-        for row in rows:
-            by_bucket.setdefault(row["bucket"], {}).update(row)
-    return [
-        {"date": label, **{m: metrics.show(m, by_bucket.get(i, {})) for m in query.metrics}}
-        for i, label in enumerate(buckets.labels, start=1)
-    ]
-
-
-def page_window(query: StatsQuery) -> tuple[int, int]:
-    return query.limit, (query.page - 1) * query.limit
-
-
-def metric_value(name: str, row: dict[str, Any], total_visitors: int) -> int | float:
-    if name == "conversion_rate":
-        return metrics.percent(row["visitors"] or 0, total_visitors)
-    return metrics.show(name, row)
-
-
-def shape_rows(rows: list[dict[str, Any]], key_name: str, names: tuple[str, ...],
-               total_visitors: int = 0) -> list[dict[str, Any]]:
-    return [{key_name: row["key"], **{m: metric_value(m, row, total_visitors) for m in names}}
-            for row in rows]
-
-
-def sort_and_page(rows: list[dict[str, Any]], first: str, query: StatsQuery) -> list[dict[str, Any]]:
-    """Python-side ordering for lists whose first metric is derived (a rate or mean)."""
-    ordered = sorted(rows, key=lambda row: (-row[first], row[next(iter(row))]))
-    limit, offset = page_window(query)
-    return ordered[offset: offset + limit]
-
-
-async def grouped(
-    ctx: Context, query: StatsQuery, source: Source, key: ColumnElement[str],
-    labels: list[Label], key_name: str, names: tuple[str, ...], session_list: bool = False,
-) -> list[dict[str, Any]]:
-    """Rows of a list report; conversion_rate needs the visitors of the unfiltered query."""
-    total = (await visitors_without_event_filters(ctx, query, session_list)
-             if "conversion_rate" in names else 0)
-    first = names[0]
-    if first in COUNT_METRICS:
-        limit, offset = page_window(query)
-        statement = aggregates.select_groups(source, key, labels, first, limit, offset)
-        return shape_rows(await ctx.runner.rows(statement), key_name, names, total)
-    rows = shape_rows(await ctx.runner.rows(aggregates.select_groups(source, key, labels)),
-                      key_name, names, total)
-    return sort_and_page(rows, first, query)
-
-
-async def session_list(
-    ctx: Context, query: StatsQuery, dimension: str, names: tuple[str, ...], key_name: str,
-) -> list[dict[str, Any]]:
-    start, end = instant_range(query)
-    if query.source is not None:
-        query = replace(query, filters=(*query.filters, Filter("source", "==", (query.source,))))
-    sessions = sessions_of(ctx, query, start, end)
-    return await grouped(ctx, query, sessions, sessions.rows.c[dimension],
-                         aggregates.session_aggregates(sessions), key_name, names,
-                         session_list=True)
-
-
-def event_list_conditions(events: Source, dimension: str, event: str | None) -> list[ColumnElement[bool]]:
-    e = events.rows.c
-    conditions = []
-    if dimension == "page":
-        conditions.append(e.name == "pageview")
-    elif dimension == "event":
-        conditions.append(e.name != "pageview")
-    if event is not None:
-        conditions.append(e.name == event)
-    return conditions
-
-
-async def visitors_without_event_filters(ctx: Context, query: StatsQuery,
-                                         session_list: bool = False) -> int:
-    """Visitors of the query without its page/event/prop conditions: of its events in range, or
-    of its sessions starting in range (session lists)."""
-    start, end = instant_range(query)
-    source = (matching_sessions if session_list else matching_events)(
-        ctx.project_id, start, end, query.session_filters)
-    row = await ctx.runner.one(aggregates.select_totals(
-        source, [func.count(distinct(source.rows.c.visitor_key)).label("visitors")]))
-    return int(row["visitors"])
-
-
-async def event_list(
-    ctx: Context, query: StatsQuery, dimension: str, names: tuple[str, ...], key_name: str,
-) -> list[dict[str, Any]]:
-    start, end = instant_range(query)
-    events = events_of(ctx, query, start, end)
-    events = Source(events.rows, events.from_clause,
-                    [*events.where, *event_list_conditions(events, dimension, query.event)])
-    return await grouped(ctx, query, events, event_column(events.rows, dimension),
-                         aggregates.event_aggregates(events), key_name, names)
-
-
-async def exit_pages(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    start, end = instant_range(query)
-    sessions = sessions_of(ctx, query, start, end)
-    s = sessions.rows.c
-    labels = [func.count().label("exits"), func.count(distinct(s.visitor_key)).label("visitors")]
-    limit, offset = page_window(query)
-    rows = await ctx.runner.rows(
-        aggregates.select_groups(sessions, s.exit_page, labels, "exits", limit, offset))
-    views = await ctx.runner.rows(lists.select_page_pageviews(sessions, [r["key"] for r in rows]))
-    pageviews = {row["key"]: row["pageviews"] for row in views}
-    return [{"exit_page": row["key"], "exits": row["exits"], "visitors": row["visitors"],
-             "exit_rate": metrics.percent(row["exits"], pageviews.get(row["key"], 0))}
-            for row in rows]
-
-
-async def goals(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    if not ctx.goals:
-        return []
-    start, end = instant_range(query)
-    events = events_of(ctx, query, start, end)
-    row = await ctx.runner.one(lists.select_goal_totals(events, list(ctx.goals)))
-    total = await visitors_without_event_filters(ctx, query)
-    results = [
-        {"goal": goal.name, "visitors": row[f"visitors_{i}"],
-         "conversions": row[f"conversions_{i}"],
-         "conversion_rate": metrics.percent(row[f"visitors_{i}"], total),
-         "revenue": metrics.money(row[f"revenue_{i}"])}
-        for i, goal in enumerate(ctx.goals)
-    ]
-    return sort_and_page(results, "visitors", query)
-
-
-def revenue_results(row: dict[str, Any]) -> dict[str, Any]:
-    amount = row["revenue"] or 0
-    return {
-        "revenue": metrics.money(amount), "orders": row["orders"],
-        "paying_visitors": row["paying_visitors"],
-        "average_order_value": metrics.two_decimals(amount, row["orders"]),
-        "arpu": metrics.two_decimals(amount, row["visitors"]),
-    }
-
-
-async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    start, end = instant_range(query)
-    row = await ctx.runner.one(lists.select_revenue_totals(events_of(ctx, query, start, end)))
-    return revenue_results(row)
-
-
-async def realtime(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    start, end = periods.realtime_range(ctx.now)
-    events = events_of(ctx, query, start, end)
-    pages_query = replace(query, limit=10, page=1)
-    total, pages = await asyncio.gather(
-        ctx.runner.one(aggregates.select_totals(events, aggregates.event_aggregates(events))),
-        event_list_in(ctx, pages_query, start, end),
-    )
-    return {"visitors": total["visitors"], "pageviews": total["pageviews"], "pages": pages}
-
-
-async def event_list_in(
-    ctx: Context, query: StatsQuery, start: datetime, end: datetime,
-) -> list[dict[str, Any]]:
-    events = events_of(ctx, query, start, end)
-    events = Source(events.rows, events.from_clause,
-                    [*events.where, *event_list_conditions(events, "page", None)])
-    return await grouped(ctx, query, events, events.rows.c.path,
-                         aggregates.event_aggregates(events), "page", ("visitors", "pageviews"))
-
-
-async def funnel(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    window = FUNNEL_WINDOWS[query.window or "1d"]
-    start, end = instant_range(query)
-    events = events_of(ctx, query, start, end + window)
-    conditions = [lists.funnel_step_condition(events, s.kind, s.value) for s in query.steps]
-    rows = await ctx.runner.rows(lists.select_funnel_times(events, conditions, start, end))
-    reached = deepest_steps(rows, len(query.steps), microseconds(start), microseconds(end),
-                            window // timedelta(microseconds=1))
-    first = reached[0]
-    return [
-        {"step": i + 1, "label": step.label, "visitors": count,
-         "conversion_rate": metrics.percent(count, first),
-         "dropoff": 0 if i == 0 else reached[i - 1] - count}
-        for i, (step, count) in enumerate(zip(query.steps, reached, strict=True))
-    ]
-
-
-def cohort_row(start: date, retained: list[int]) -> dict[str, Any]:
-    return {"cohort": start.isoformat(), "size": retained[0], "retention": retained,
-            "rates": [metrics.percent(n, retained[0]) for n in retained]}
-
-
-async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    zone = ZoneInfo(query.tz)
-    interval = query.interval or "week"
-    periods_count = query.periods or 8
-    cohort_days = periods.cohort_starts(query.date_from, query.date_to, interval)
-    if not cohort_days:
-        return []
-    bucket_days = periods.following_starts(cohort_days[0], len(cohort_days) + periods_count,
-                                           interval)
-    thresholds = [periods.day_start(day, zone) for day in bucket_days]
-    all_events = matching_events(ctx.project_id, EPOCH, thresholds[-1], query.filters)
-    rows = await ctx.runner.rows(cohorts.select_retention(
-        all_events, thresholds[0], thresholds[len(cohort_days)], thresholds))
-    counts = {(row["cohort"], row["active"]): row["visitors"] for row in rows}
-    results = []
-    for index, day in enumerate(cohort_days, start=1):
-        retained = [counts.get((index, index + offset), 0) for offset in range(periods_count)]
-        results.append(cohort_row(day, retained))
-    return results
-
-
-async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
-    zone = ZoneInfo(query.tz)
-    first = query.date_from - timedelta(days=29)
-    days = [first + timedelta(days=i) for i in range((query.date_to - first).days + 2)]
-    thresholds = [periods.day_start(day, zone) for day in days]
-    events = events_of(ctx, query, thresholds[0], thresholds[-1])
-    rows = await ctx.runner.rows(cohorts.select_active_users(events, thresholds, 30))
-    by_day = {row["day"]: row for row in rows}
-    return active_users_results([
-        {"date": days[index - 1].isoformat(),
-         **{n: by_day.get(index, {}).get(n, 0) for n in ("dau", "wau", "mau")}}
-        for index in range(30, len(thresholds))
-    ])
-
-
-def active_users_results(days: list[dict[str, Any]]) -> dict[str, Any]:
-    """The days, and stickiness: the mean of dau / mau over the days with mau > 0, in %."""
-    ratios = [Fraction(day["dau"], day["mau"]) for day in days if day["mau"]]
-    stickiness = metrics.percent(sum(ratios, Fraction(0)), len(ratios)) if ratios else 0.0
-    return {"days": days, "stickiness": stickiness}
-
-
-async def breakdown(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
-    dimension = query.dimension or "page"
-    if is_session_dimension(dimension):
-        return await session_list(ctx, query, dimension, query.metrics, dimension)
-    return await event_list(ctx, query, dimension, query.metrics, dimension)
-
-
-async def run_on_base_tables(ctx: Context, query: StatsQuery) -> Any:
-    report = query.report
-    if report in SESSION_LISTS:
-        dimension, names = SESSION_LISTS[report]
-        return await session_list(ctx, query, dimension, names, dimension)
-    if report in EVENT_LISTS:
-        dimension, key_name, names = EVENT_LISTS[report]
-        return await event_list(ctx, query, dimension or query.dimension or "", names, key_name)
-    handlers: dict[str, Callable[[Context, StatsQuery], Awaitable[Any]]] = {
-        "overview": overview, "timeseries": timeseries, "exit-pages": exit_pages,
-        "goals": goals, "revenue": revenue, "realtime": realtime, "funnel": funnel,
-        "retention": retention, "active-users": active_users, "breakdown": breakdown,
-    }
-    return await handlers[report](ctx, query)
+from sightline.problems import InvalidParameter
+from sightline.projects import service as projects
+from sightline.projects.schemas import ProjectOut
+from sightline.stats.context import Context
+from sightline.stats.params import parse_query
+from sightline.stats.planner import run_report
+from sightline.stats.query import StatsQuery
+from sightline.stats.reports import Span, report
+from sightline.stats.runner import BatchingRunner, Runner
+
+
+def dependency_span(query: StatsQuery) -> Span:
+    """The instants of events whose change can change this result (None: any event)."""
+    return report(query.report).span(query)
+
+
+async def goals_for(engine: AsyncEngine, project_id: str, queries: list[StatsQuery]) -> tuple[Goal, ...]:
+    if not any(q.report == "goals" for q in queries):
+        return ()
+    async with AsyncSession(engine) as db:
+        return tuple(await projects.load_goals(db, project_id))
+
+
+async def compute(engine: AsyncEngine, project: ProjectOut, query: StatsQuery,
+                  now: datetime) -> dict[str, Any]:
+    goals = await goals_for(engine, project.id, [query])
+    ctx = Context(Runner(engine), project.id, project.timezone, now, goals)
+    return {"results": await run_report(ctx, query), "meta": query.meta()}
+
+
+async def serve_report(request: Request, db: AsyncSession, project_id: str, report: str,
+                       items: Iterable[tuple[str, Any]]) -> Response:
+    project = await projects.cached_project(request, project_id)
+    now = datetime.now(UTC)
+    query = parse_query(report, items, project.timezone, now)
+    return await respond(request, project_id, f"stats.{query.report}", query.meta(),
+                         dependency_span(query),
+                         lambda: compute(request.app.state.engine, project, query, now))
+
+
+def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
+    """A JSON query object ({"report": "pages", "date_from": ..., "metrics": [...]}) as the
+    same parameters the GET routes take."""
+    report = body.get("report")
+    if not isinstance(report, str):
+        raise InvalidParameter("report", "report is required (e.g. \"pages\" or \"timeseries\")")
+    items: list[tuple[str, Any]] = []
+    for name, value in body.items():
+        if name == "report":
+            continue
+        if name == "step" and isinstance(value, list):
+            items += [("step", str(step)) for step in value]
+        elif name == "metrics" and isinstance(value, list):
+            items.append(("metrics", ",".join(map(str, value))))
+        elif name == "filters" and isinstance(value, list):
+            items.append(("filters", ";".join(map(str, value))))
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            items.append((name, str(value)))
+        else:
+            raise InvalidParameter(name, f"{name} must be a string or a whole number")
+    return report, items
+
+
+async def compute_many(request: Request, db: AsyncSession, project_id: str,
+                       queries: list[StatsQuery], now: datetime) -> list[dict[str, Any]]:
+    """The response of every query ({"results", "meta"}), computed together (dashboards)."""
+    project = await projects.cached_project(request, project_id)
+    engine = request.app.state.engine
+    goals = await goals_for(engine, project_id, queries)
+    ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
+    results = await asyncio.gather(*(run_report(ctx, q) for q in queries))
+    return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]

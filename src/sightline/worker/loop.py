@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.db import create_engine, make_sessionmaker
 from sightline.reports.tasks import TASKS as REPORT_TASKS
-from sightline.rollups.tasks import BUILD_TASK, build_rollups
+from sightline.rollups.service import BUILD_TASK
+from sightline.rollups.tasks import build_rollups
 from sightline.settings import Settings, WorkerSettings
 from sightline.worker.queue import purge_finished, run_one
 

@@ -1,8 +1,12 @@
 """SQL of the durable job queue (PostgreSQL, leases claimed with FOR UPDATE SKIP LOCKED)."""
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import (
+    Integer, Interval, Select, String, exists, func, insert, literal, select, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.dml import Insert
 
 from sightline.models import Job
@@ -89,6 +93,25 @@ WHERE project_id = :project_id AND task = :task AND status IN ('queued', 'runnin
 def insert_job(project_id: str, task: str, payload: dict[str, Any]) -> Insert:
     return (insert(Job).values(project_id=project_id, task=task, payload=payload, status="queued")
             .returning(Job.id))
+
+
+def insert_pending_job(project_id: str, task: str, payload: dict[str, Any],
+                       delay: timedelta) -> Insert:
+    """A job to run after `delay`, unless the project already has one of `task` queued."""
+    pending = select(Job.id).where(Job.project_id == project_id, Job.task == task,
+                                   Job.status == "queued")
+    row = select(literal(project_id, String), literal(task, String),
+                 literal(payload, JSONB), literal("queued", String), literal(0, Integer),
+                 func.now() + literal(delay, Interval)).where(~exists(pending))
+    return insert(Job).from_select(
+        ["project_id", "task", "payload", "status", "attempts", "run_at"], row)
+
+
+# More work remains after a bounded run: the pending job of the task (if any) is due now.
+HURRY_PENDING = text("""
+UPDATE job SET run_at = now()
+WHERE project_id = :project_id AND task = :task AND status = 'queued' AND run_at > now()
+""")
 
 
 def select_job(project_id: str, job_id: int) -> Select[tuple[Job]]:

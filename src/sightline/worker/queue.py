@@ -12,12 +12,14 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from sightline.models import Job
 from sightline.problems import RateLimited
 from sightline.settings import WorkerSettings
 from sightline.worker import queries
@@ -52,6 +54,22 @@ async def enqueue_within_quota(db: AsyncSession, project_id: str, task: str,
         raise RateLimited(f"At most {pending_limit} pending jobs of this kind per project; "
                           "retry when one is done", retry_after=5)
     return await enqueue(db, project_id, task, payload)
+
+
+async def enqueue_pending(db: AsyncSession, project_id: str, task: str, payload: dict[str, Any],
+                          delay: timedelta) -> None:
+    """Queue a job to run after `delay`, unless one of `task` is already queued for the project
+    (a burst of requests shares one job)."""
+    await db.execute(queries.insert_pending_job(project_id, task, payload, delay))
+
+
+async def hurry(db: AsyncSession, project_id: str, task: str) -> None:
+    """Make the project's queued job of `task` due now."""
+    await db.execute(queries.HURRY_PENDING, {"project_id": project_id, "task": task})
+
+
+async def load_job(db: AsyncSession, project_id: str, job_id: int) -> Job | None:
+    return (await db.execute(queries.select_job(project_id, job_id))).scalar_one_or_none()
 
 
 async def claim(sessionmaker: async_sessionmaker[AsyncSession],

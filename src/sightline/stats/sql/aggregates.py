@@ -1,38 +1,36 @@
 """Aggregates over the matching events or sessions: totals, groups and time buckets.
 
-Statements return raw aggregates (counts and sums); stats.metrics turns them into metrics.
+Statements return measures (stats.metrics); stats.metrics turns them into metrics.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
-    ColumnElement, Label, Select, and_, bindparam, distinct, func, literal_column, select,
+    ColumnElement, Label, Select, bindparam, func, literal_column, select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 
+from sightline.stats.metrics import Table, measures
 from sightline.stats.sql.sources import Source
 
 
+EVENT_TOTALS = ("visitors", "pageviews", "events", "revenue")
+SESSION_TOTALS = ("visits", "visitors", "bounces", "duration", "session_pageviews")
+
+
+def labelled(source: Source, table: Table, names: Sequence[str]) -> list[Label]:
+    """The registry's base-table SQL of some measures, labelled by their names."""
+    return [m.base(source.rows.c).label(m.name)  # type: ignore[misc]
+            for m in measures(table, *names)]
+
+
 def event_aggregates(source: Source) -> list[Label]:
-    e = source.rows.c
-    return [
-        func.count(distinct(e.visitor_key)).label("visitors"),
-        func.count().filter(e.name == "pageview").label("pageviews"),
-        func.count().label("events"),
-        func.sum(e.revenue).label("revenue"),
-    ]
+    return labelled(source, "event", EVENT_TOTALS)
 
 
 def session_aggregates(source: Source) -> list[Label]:
-    s = source.rows.c
-    return [
-        func.count().label("visits"),
-        func.count(distinct(s.visitor_key)).label("visitors"),
-        func.count().filter(and_(s.pageviews == 1, s.events == 1)).label("bounces"),
-        func.sum(s.duration).label("duration"),
-        func.sum(s.pageviews).label("session_pageviews"),
-    ]
+    return labelled(source, "session", SESSION_TOTALS)
 
 
 def select_totals(source: Source, aggregates: Sequence[Label]) -> Select:

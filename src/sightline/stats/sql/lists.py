@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, distinct, 
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from sightline.models import Goal
+from sightline.stats.sql.aggregates import labelled
 from sightline.stats.sql.sources import EVENT, Source, same_session
 
 
@@ -49,14 +50,9 @@ def select_page_pageviews(sessions: Source, paths: list[str]) -> Select:
 
 
 def select_revenue_totals(events: Source) -> Select:
-    e = events.rows.c
-    has_order = e.revenue.is_not(None)
-    return select(
-        func.sum(e.revenue).label("revenue"),
-        func.count(e.revenue).label("orders"),
-        func.count(distinct(e.visitor_key)).filter(has_order).label("paying_visitors"),
-        func.count(distinct(e.visitor_key)).label("visitors"),
-    ).select_from(events.from_clause).where(*events.where)
+    return (select(*labelled(events, "event", ("revenue", "orders", "paying_visitors",
+                                               "visitors")))
+            .select_from(events.from_clause).where(*events.where))
 
 
 def microseconds(instant: ColumnElement[datetime]) -> ColumnElement[int]:

@@ -1,0 +1,84 @@
+"""Measures of one dimension value over any set of days, combined as the metric registry says:
+counts and sums add up, visitor sets are unions of roaring bitmaps of visitor numbers.
+
+Pure (no I/O): the rollup build (rollups/) and the rollup read (stats.rollup_read) share it.
+"""
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pyroaring import BitMap
+
+from sightline.stats.metrics import columns
+
+BITMAP_COLUMNS = columns("union")
+COUNT_COLUMNS = columns("count")
+SUM_COLUMNS = columns("sum")
+
+
+def as_bitmap(value: bytes | list[int]) -> BitMap:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BitMap.deserialize(bytes(value))
+    return BitMap(value)
+
+
+@dataclass
+class Aggregate:
+    """Measures of one dimension value over any set of days, by rollup column."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_COLUMNS, 0))
+    sums: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(SUM_COLUMNS, Decimal(0)))
+    sets: dict[str, BitMap] = field(default_factory=lambda: {c: BitMap() for c in BITMAP_COLUMNS})
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> "Aggregate":
+        """Merge rows, reading only the columns they have (event and session rows differ)."""
+        aggregate = cls()
+        present = set().union(*(row.keys() for row in rows))
+        for name in COUNT_COLUMNS:
+            if name in present:
+                aggregate.counts[name] = sum(row.get(name) or 0 for row in rows)
+        for name in SUM_COLUMNS:
+            if name in present:
+                aggregate.sums[name] = sum((row[name] for row in rows if row.get(name)),
+                                           Decimal(0))
+        for name in BITMAP_COLUMNS:
+            if name in present:
+                aggregate.sets[name] = BitMap.union(
+                    *(as_bitmap(row[name]) for row in rows if row.get(name)), BitMap())
+        return aggregate
+
+    def merge(self, other: "Aggregate") -> None:
+        for name in COUNT_COLUMNS:
+            self.counts[name] += other.counts[name]
+        for name in SUM_COLUMNS:
+            self.sums[name] += other.sums[name]
+        for name in BITMAP_COLUMNS:
+            self.sets[name] |= other.sets[name]
+
+    def metrics_row(self, session_list: bool) -> dict[str, Any]:
+        """The measures by name, in the shape stats.metrics reads."""
+        visitors = self.sets["session_visitors" if session_list else "event_visitors"]
+        return {**self.counts, **self.sums, "visitors": len(visitors),
+                "paying_visitors": len(self.sets["paying_visitors"])}
+
+
+def combine(results: Iterable[Sequence[dict[str, Any]]],
+            key: Callable[[dict[str, Any]], Hashable]) -> dict[Any, Aggregate]:
+    """Merge rows by key; bitmaps are unioned in one call per key."""
+    grouped: dict[Hashable, list[dict[str, Any]]] = {}
+    for result in results:
+        for row in result:
+            grouped.setdefault(key(row), []).append(row)
+    return {k: Aggregate.of(rows) for k, rows in grouped.items()}
+
+
+def to_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def by_day_and_key(row: dict[str, Any]) -> tuple[date, str, str]:
+    return to_date(row["day"]), row["dimension"], row["value"]

@@ -1,0 +1,36 @@
+"""What every report function receives besides its query: how to run statements, the project,
+the clock (the engine never reads it) and the project's goals."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sightline.models import Goal
+from sightline.stats import periods
+from sightline.stats.query import StatsQuery
+from sightline.stats.runner import Runner
+
+
+@dataclass(frozen=True)
+class Context:
+    runner: Runner
+    project_id: str
+    timezone: str
+    now: datetime
+    goals: tuple[Goal, ...] = ()
+
+
+# One table family's way of computing one report: the `results` of the response.
+ReportFunction = Callable[[Context, StatsQuery], Awaitable[Any]]
+
+
+def instant_range(query: StatsQuery) -> tuple[datetime, datetime]:
+    return periods.instant_range(query.date_from, query.date_to, ZoneInfo(query.tz))
+
+
+def comparison_instants(query: StatsQuery) -> tuple[datetime, datetime]:
+    assert query.compare is not None
+    days = periods.comparison_range(query.compare, query.date_from, query.date_to)
+    return periods.instant_range(*days, ZoneInfo(query.tz))
