@@ -11,7 +11,6 @@ from sightline.reports.tasks import EXPORT_TASK
 from sightline.stats import service as stats
 from sightline.stats.params import parse_query
 from sightline.worker import queue
-from sightline.worker.queries import select_job
 
 
 FAILED = "The report could not be computed; operators can look it up by its id"
@@ -29,7 +28,7 @@ async def request_report(db: AsyncSession, project_id: str, body: ReportCreate,
 
 
 async def get_report(db: AsyncSession, project_id: str, report_id: int) -> ReportOut:
-    job = (await db.execute(select_job(project_id, report_id))).scalar_one_or_none()
+    job = await queue.load_job(db, project_id, report_id)
     if job is None or job.task != EXPORT_TASK:
         raise NotFound(f"Report {report_id} not found")
     return ReportOut(id=job.id, status=job.status, query=job.payload["query"], result=job.result,
