@@ -26,6 +26,7 @@ from sightline.projects.endpoints import router as projects_router
 from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
+from sightline.state import state_of
 from sightline.ttlcache import TtlCache
 from sightline.web.endpoints import router as web_router
 from sightline.worker.loop import work_forever
@@ -37,24 +38,25 @@ def database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+    state = state_of(app)
+    settings = state.settings
     # the embedded database starts and migrates synchronously (Alembic runs its own loop)
     engine = create_engine(await asyncio.to_thread(database_url, settings), settings)
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
-    app.state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
+    state.engine = engine
+    state.sessionmaker = make_sessionmaker(engine)
+    state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
+    state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     install_query_counter(engine)
-    app.state.cache = app.state.freshness = open_cache(settings, app.state.metrics)
-    app.state.job_signal = asyncio.Event()
-    in_process = (asyncio.create_task(work_forever(engine, app.state.job_signal, settings.worker))
+    state.cache = open_cache(settings, state.metrics)
+    state.job_signal = asyncio.Event()
+    in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker))
                   if settings.in_process_worker else None)
     try:
         yield
     finally:
         if in_process is not None:
             in_process.cancel()
-        await app.state.cache.close()
+        await state.cache.close()
         await engine.dispose()
 
 
@@ -68,10 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # operators get Prometheus metrics from /metrics instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.settings = settings
-    app.state.rate_limiter = TokenBuckets(settings.rate_limit.requests_per_second,
-                                          settings.rate_limit.burst)
-    app.state.metrics = Metrics()
+    state = state_of(app)
+    state.settings = settings
+    state.rate_limiter = TokenBuckets(settings.rate_limit.requests_per_second,
+                                      settings.rate_limit.burst)
+    state.metrics = Metrics()
     install_problem_handlers(app)
     # outermost last: request id, metrics, the error boundary, then the body gate
     app.add_middleware(

@@ -1,6 +1,6 @@
 """Engines, sessions and the declarative Base."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from sightline.settings import Settings
+from sightline.state import AppState, app_state
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,16 +47,34 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+AfterCommit = Callable[["AppState"], Awaitable[None]]
+HOOKS = "after_commit"
+
+
+def after_commit(db: AsyncSession, hook: AfterCommit) -> None:
+    """Run `hook` once the request's transaction has committed: cache stamps and worker
+    wake-ups must not announce what a rollback would undo. Nothing runs when it rolls back, nor
+    outside a request (tasks and the CLI own their transactions)."""
+    hooks: list[AfterCommit] | None = db.info.get(HOOKS)
+    if hooks is not None:
+        hooks.append(hook)
+
+
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for one request: committed after the endpoint, rolled back on any error."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    """The request's unit of work: one session, committed after the endpoint (rolled back on
+    any error), then the after-commit hooks the request registered, in order. Services flush,
+    never commit."""
+    state = app_state(request)
+    async with state.sessionmaker() as session:
+        session.info[HOOKS] = []
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+        for hook in session.info.pop(HOOKS):
+            await hook(state)
 
 
 DbSession = Annotated[AsyncSession, Depends(session_dependency, scope="function")]

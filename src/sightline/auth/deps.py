@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from sightline.auth import queries
 from sightline.auth.keys import Scope, has_valid_checksum, hash_key
 from sightline.problems import Forbidden, NotFound, Unauthorized
-from sightline.ttlcache import TtlCache
+from sightline.state import app_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +37,17 @@ async def resolve_principal(request: Request, key: str) -> Principal:
     if not has_valid_checksum(key):
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
-    cache: TtlCache[bytes, Principal | None] = request.app.state.key_cache
+    state = app_state(request)
 
     async def lookup() -> Principal | None:
-        async with request.app.state.sessionmaker() as session:
+        async with state.sessionmaker() as session:
             row = (await session.execute(queries.select_key_by_hash(key_hash))).first()
         return Principal(row.project_id, Scope(row.scope)) if row else None
 
-    principal = await cache.get_or_load(key_hash, lookup)
+    principal = await state.key_cache.get_or_load(key_hash, lookup)
     if principal is None:
         raise Unauthorized("Unknown API key")
-    request.app.state.rate_limiter.take(key_hash)
+    state.rate_limiter.take(key_hash)
     request.state.principal = (key, principal)
     return principal
 
@@ -55,7 +55,7 @@ async def resolve_principal(request: Request, key: str) -> Principal:
 async def check_credential(request: Request) -> None:
     """Before a body is read: the request carries a known key or the instance admin token."""
     key = bearer_key(request)
-    token = getattr(request.app.state.settings, "admin_token", None)
+    token = getattr(app_state(request).settings, "admin_token", None)
     if token is not None and token.get_secret_value() and secrets.compare_digest(
             key.encode(), token.get_secret_value().encode()):
         return

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from sightline.jsonresp import JSON, dumps
 from sightline.problems import NotFound
+from sightline.state import app_state
 
 router = APIRouter(prefix="/bench", tags=["operations"], include_in_schema=False)
 
@@ -19,7 +20,7 @@ FLOOR_KEY = "sightline:bench:floor"
 
 
 def check_enabled(request: Request) -> None:
-    if request.app.state.settings.environment == "production":
+    if app_state(request).settings.environment == "production":
         raise NotFound("Not found")
 
 
@@ -34,7 +35,7 @@ async def floor_redis(request: Request) -> Response:
     check_enabled(request)
     client = getattr(request.app.state, "bench_redis", None)
     if client is None:
-        url = request.app.state.settings.redis_url
+        url = app_state(request).settings.redis_url
         if url is None:
             raise NotFound("No Redis configured")
         from redis.asyncio import Redis

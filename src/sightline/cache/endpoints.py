@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.responses import Response
 
-from sightline.cache import queries
+from sightline.cache import queries, stamps
 from sightline.db import DbSession
 from sightline.jsonresp import json_response
 from sightline.problems import (
@@ -19,6 +19,7 @@ from sightline.problems import (
 )
 from sightline.projects import service as projects
 from sightline.rollups import service as rollups
+from sightline.state import app_state
 from sightline.stats.periods import instant_range
 
 router = APIRouter(prefix="/api/v1/hooks", tags=["cache"])
@@ -35,7 +36,7 @@ class InvalidateIn(BaseModel):
 
 def verified_headers(request: Request) -> None:
     """Before the body is read: webhooks are configured and the request is signed."""
-    if not request.app.state.settings.webhook_secret.get_secret_value():
+    if not app_state(request).settings.webhook_secret.get_secret_value():
         raise ServiceUnavailable("Webhooks are not configured (SIGHTLINE_WEBHOOK_SECRET)")
     missing = [name for name in SIGNATURE_HEADERS if not request.headers.get(name)]
     if missing:
@@ -45,7 +46,7 @@ def verified_headers(request: Request) -> None:
 
 
 def verified_body(request: Request, body: bytes) -> bytes:
-    secret = request.app.state.settings.webhook_secret.get_secret_value()
+    secret = app_state(request).settings.webhook_secret.get_secret_value()
     try:
         Webhook(secret).verify(body, dict(request.headers), json_parse=False)
     except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
@@ -84,11 +85,8 @@ async def invalidate(request: Request, db: DbSession) -> Response:
         span = (instant_range(change.date_from, change.date_to, ZoneInfo(project.timezone))
                 if change.date_from and change.date_to else None)
         await rollups.mark_changed(db, project.id, project.timezone, span)
-        await db.commit()
-        request.app.state.job_signal.set()
-        freshness = request.app.state.freshness
         if span is not None:
-            await freshness.data_changed(project.id, span[0], span[1] - timedelta(microseconds=1))
+            stamps.data_changed(db, project.id, span[0], span[1] - timedelta(microseconds=1))
         else:
-            await freshness.project_changed(project.id)
+            stamps.project_changed(db, project.id)
     return json_response({"status": "accepted", "replayed": first_time is None}, status_code=202)

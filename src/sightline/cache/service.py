@@ -25,6 +25,7 @@ from sightline.cache.backends import Lookup
 from sightline.cache.store import CacheStore
 from sightline.jsonresp import JSON, dumps
 from sightline.ops.metrics import REQUEST_STATS
+from sightline.state import app_state
 
 Compute = Callable[[], Awaitable[dict[str, Any]]]
 REALTIME_LIMIT = timedelta(seconds=5)
@@ -56,7 +57,7 @@ async def respond(
     (JSON-able, part of the key); `span` is the range of event instants the result depends on
     (None: any change in the project)."""
     started = time.perf_counter()
-    store: CacheStore | None = getattr(request.app.state, "cache", None)
+    store: CacheStore | None = getattr(app_state(request), "cache", None)  # None: no lifespan
     stats = REQUEST_STATS.get()
     db_before = stats.db_seconds if stats is not None else 0.0
     if store is None or not store.settings.enabled:

@@ -280,7 +280,7 @@ async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
     out = dashboard_out(dashboard).model_dump(mode="json")
 
     async def compute() -> dict[str, Any]:
-        data = await stats.compute_many(request, db, project_id, parsed, now)
+        data = await stats.compute_many(request, project_id, parsed, now)
         for widget, widget_data in zip(out["widgets"], data, strict=True):
             widget["data"] = widget_data
         return {**out, "meta": {"params": params}}

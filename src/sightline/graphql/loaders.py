@@ -61,7 +61,6 @@ class Loaders:
             by_project[project_id].append(query)
         results: dict[StatsKey, dict[str, Any]] = {}
         for project_id, queries in by_project.items():
-            computed = await stats.compute_many(self.request, self.db, project_id, queries,
-                                                  self.now)
+            computed = await stats.compute_many(self.request, project_id, queries, self.now)
             results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
         return [results[key] for key in keys]

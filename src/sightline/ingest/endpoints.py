@@ -11,6 +11,7 @@ from sightline.ingest.schemas import EventIn, IngestAccepted
 from sightline.jsonresp import json_response
 from sightline.projects import service as projects
 from sightline.problems import MalformedBody
+from sightline.state import app_state
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -34,7 +35,7 @@ BATCH_BODY = {
                422: {"description": "Invalid events; nothing stored"}},
 )
 async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> Response:
-    settings = request.app.state.settings.ingest
+    settings = app_state(request).settings.ingest
     body = await request.body()  # at most max_body_bytes: the body gate counts it (app.py)
     try:
         payload = orjson.loads(body)
@@ -45,9 +46,6 @@ async def ingest_events(request: Request, key: IngestKey, db: DbSession) -> Resp
     events = service.validate_batch(batch, now, settings.future_tolerance)
     project = await projects.cached_project(request, key.project_id)
     result = await service.store_events(db, project, events, now, settings.session_timeout)
-    await db.commit()
-    request.app.state.job_signal.set()
-    await request.app.state.freshness.events_committed(key.project_id, result.touched)
     return json_response(
         {"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202
     )

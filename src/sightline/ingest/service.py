@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sightline.cache import stamps
 from sightline.ingest import queries
 from sightline.ingest.normalize import StoredEvent, to_stored
 from sightline.ingest.schemas import EventIn
@@ -97,6 +98,7 @@ async def store_events(
     if touched is not None:
         await rollups.mark_stale_spans(db, project_id, project.timezone, spans)
         await rollups.schedule_build(db, project_id)
+    stamps.events_committed(db, project_id, touched)
     return IngestResult(accepted=len(inserted), duplicates=len(events) - len(inserted),
                         touched=touched)
 

@@ -4,6 +4,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from sightline.jsonresp import json_response
+from sightline.state import app_state
 
 router = APIRouter(tags=["operations"])
 
@@ -20,12 +21,12 @@ async def readyz(request: Request) -> Response:
     database meanwhile."""
     checks: dict[str, str] = {}
     try:
-        async with request.app.state.engine.connect() as conn:
+        async with app_state(request).engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception:  # noqa: BLE001 - any failure means not ready
         checks["database"] = "unavailable"
-    cache = request.app.state.cache
+    cache = app_state(request).cache
     checks["cache"] = "ok" if await cache.ping() and not cache.degraded else "degraded"
     checks["cache_backend"] = cache.backend.name
     ready = checks["database"] == "ok"
@@ -35,5 +36,5 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry),
+    return Response(generate_latest(app_state(request).metrics.registry),
                     media_type=CONTENT_TYPE_LATEST)

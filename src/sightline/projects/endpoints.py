@@ -1,4 +1,4 @@
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from sightline.auth.deps import AdminKey, ReadKey
 from sightline.db import DbSession
@@ -22,18 +22,12 @@ async def list_goals(project_id: str, key: ReadKey, db: DbSession) -> list[GoalO
 
 @router.post("/goals", response_model=GoalOut, status_code=201,
              responses={**PROBLEMS, 422: {"description": "Invalid goal"}})
-async def create_goal(project_id: str, goal: GoalCreate, key: AdminKey, db: DbSession,
-                      request: Request) -> GoalOut:
-    created = await service.create_goal(db, key.project_id, goal)
-    await db.commit()  # cached goal results are invalidated only once the change is visible
-    await request.app.state.freshness.project_changed(key.project_id)
-    return created
+async def create_goal(project_id: str, goal: GoalCreate, key: AdminKey,
+                      db: DbSession) -> GoalOut:
+    return await service.create_goal(db, key.project_id, goal)
 
 
 @router.delete("/goals/{goal_id}", status_code=204, responses=PROBLEMS)
-async def delete_goal(project_id: str, goal_id: str, key: AdminKey, db: DbSession,
-                      request: Request) -> Response:
+async def delete_goal(project_id: str, goal_id: str, key: AdminKey, db: DbSession) -> Response:
     await service.delete_goal(db, key.project_id, goal_id)
-    await db.commit()
-    await request.app.state.freshness.project_changed(key.project_id)
     return Response(status_code=204)

@@ -3,13 +3,14 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from sightline.cache import stamps
 from sightline.auth.keys import Scope, display_prefix, generate_key, hash_key
 from sightline.ids import new_id
 from sightline.models import ApiKey, Goal, Project
 from sightline.problems import NotFound
 from sightline.projects import queries
 from sightline.projects.schemas import GoalCreate, GoalOut, ProjectCreated, ProjectKeys, ProjectOut
-from sightline.ttlcache import TtlCache
+from sightline.state import app_state
 
 
 async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> ProjectCreated:
@@ -39,13 +40,13 @@ async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
 async def cached_project(request: Request, project_id: str) -> ProjectOut:
     """The project, from a short in-process cache; a miss uses a short-lived session so the
     caller holds no pooled connection while it waits on other work."""
-    cache: TtlCache[str, ProjectOut] = request.app.state.project_cache
+    state = app_state(request)
 
     async def load() -> ProjectOut:
-        async with request.app.state.sessionmaker() as db:
+        async with state.sessionmaker() as db:
             return await get_project(db, project_id)
 
-    return await cache.get_or_load(project_id, load)
+    return await state.project_cache.get_or_load(project_id, load)
 
 
 async def load_goals(db: AsyncSession, project_id: str) -> list[Goal]:
@@ -62,6 +63,7 @@ async def create_goal(db: AsyncSession, project_id: str, goal: GoalCreate) -> Go
                page=goal.page)
     db.add(row)
     await db.flush()
+    stamps.project_changed(db, project_id)  # cached goal results
     return GoalOut(id=row.id, name=row.name, event=row.event, page=row.page)
 
 
@@ -69,3 +71,4 @@ async def delete_goal(db: AsyncSession, project_id: str, goal_id: str) -> None:
     result = await db.execute(queries.delete_goal(project_id, goal_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"Goal {goal_id} not found")
+    stamps.project_changed(db, project_id)

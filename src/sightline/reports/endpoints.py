@@ -4,6 +4,7 @@ from sightline.auth.deps import ReadKey
 from sightline.db import DbSession
 from sightline.reports import service
 from sightline.reports.schemas import ReportCreate, ReportOut
+from sightline.state import app_state
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/reports", tags=["reports"])
 PROBLEMS = {400: {"description": "Invalid query"}, 401: {"description": "No key"},
@@ -14,11 +15,8 @@ PROBLEMS = {400: {"description": "Invalid query"}, 401: {"description": "No key"
 @router.post("", status_code=202, response_model=ReportOut, responses=PROBLEMS)
 async def request_report(project_id: str, body: ReportCreate, request: Request, key: ReadKey,
                          db: DbSession) -> ReportOut:
-    pending_limit = request.app.state.settings.worker.pending_reports
-    report = await service.request_report(db, key.project_id, body, pending_limit)
-    await db.commit()
-    request.app.state.job_signal.set()
-    return report
+    pending_limit = app_state(request).settings.worker.pending_reports
+    return await service.request_report(db, key.project_id, body, pending_limit)
 
 
 @router.get("/{report_id}", response_model=ReportOut, responses=PROBLEMS)

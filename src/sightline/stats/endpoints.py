@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
 from sightline.auth.deps import ReadKey
-from sightline.db import DbSession
 from sightline.stats import service
 from sightline.stats.reports import ENTRIES, NAMES, Param, Report
 
@@ -55,9 +54,9 @@ def add_stats_route(entries: list[Report]) -> None:
 
     path_names = ["project_id", *([variable.rstrip("}")] if variable else [])]
 
-    async def endpoint(request: Request, key: ReadKey, db: DbSession, **path: str) -> Response:
+    async def endpoint(request: Request, key: ReadKey, **path: str) -> Response:
         name = prefix + path[path_names[-1]] if variable else entry.name
-        return await service.serve_report(request, db, key.project_id, name,
+        return await service.serve_report(request, key.project_id, name,
                                           request.query_params.multi_items())
 
     signature = inspect.signature(endpoint)
@@ -81,7 +80,7 @@ for _path in dict.fromkeys(entry.path for entry in ENTRIES):
              description="`report` is one of: " + ", ".join(NAMES) + "; the other members are "
                          "the report's parameters (`step` and `metrics` may be lists). The "
                          "response is the report's, as its GET route documents it.")
-async def query(project_id: str, request: Request, key: ReadKey, db: DbSession,
+async def query(project_id: str, request: Request, key: ReadKey,
                 body: dict[str, Any] = Body(...)) -> Response:
     report, items = service.query_object_items(body)
-    return await service.serve_report(request, db, key.project_id, report, items)
+    return await service.serve_report(request, key.project_id, report, items)

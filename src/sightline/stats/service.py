@@ -15,6 +15,7 @@ from sightline.models import Goal
 from sightline.problems import InvalidParameter
 from sightline.projects import service as projects
 from sightline.projects.schemas import ProjectOut
+from sightline.state import app_state
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
 from sightline.stats.planner import run_report
@@ -42,14 +43,14 @@ async def compute(engine: AsyncEngine, project: ProjectOut, query: StatsQuery,
     return {"results": await run_report(ctx, query), "meta": query.meta()}
 
 
-async def serve_report(request: Request, db: AsyncSession, project_id: str, report: str,
+async def serve_report(request: Request, project_id: str, report: str,
                        items: Iterable[tuple[str, Any]]) -> Response:
     project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     query = parse_query(report, items, project.timezone, now)
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
                          dependency_span(query),
-                         lambda: compute(request.app.state.engine, project, query, now))
+                         lambda: compute(app_state(request).engine, project, query, now))
 
 
 def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
@@ -75,11 +76,11 @@ def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]
     return report, items
 
 
-async def compute_many(request: Request, db: AsyncSession, project_id: str,
-                       queries: list[StatsQuery], now: datetime) -> list[dict[str, Any]]:
+async def compute_many(request: Request, project_id: str, queries: list[StatsQuery],
+                       now: datetime) -> list[dict[str, Any]]:
     """The response of every query ({"results", "meta"}), computed together (dashboards)."""
     project = await projects.cached_project(request, project_id)
-    engine = request.app.state.engine
+    engine = app_state(request).engine
     goals = await goals_for(engine, project_id, queries)
     ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
     results = await asyncio.gather(*(run_report(ctx, q) for q in queries))

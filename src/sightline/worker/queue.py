@@ -19,9 +19,11 @@ import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from sightline.db import after_commit
 from sightline.models import Job
 from sightline.problems import RateLimited
 from sightline.settings import WorkerSettings
+from sightline.state import AppState
 from sightline.worker import queries
 
 log = structlog.get_logger()
@@ -41,8 +43,15 @@ class ClaimedJob:
 TaskFunction = Callable[[AsyncEngine, AsyncSession, ClaimedJob], Awaitable[dict[str, Any]]]
 
 
+async def wake_worker(state: AppState) -> None:
+    state.job_signal.set()
+
+
 async def enqueue(db: AsyncSession, project_id: str, task: str, payload: dict[str, Any]) -> int:
-    return int((await db.execute(queries.insert_job(project_id, task, payload))).scalar_one())
+    """Queue a job; a worker in this process is woken once the request has committed."""
+    job_id = int((await db.execute(queries.insert_job(project_id, task, payload))).scalar_one())
+    after_commit(db, wake_worker)
+    return job_id
 
 
 async def enqueue_within_quota(db: AsyncSession, project_id: str, task: str,
@@ -61,6 +70,7 @@ async def enqueue_pending(db: AsyncSession, project_id: str, task: str, payload:
     """Queue a job to run after `delay`, unless one of `task` is already queued for the project
     (a burst of requests shares one job)."""
     await db.execute(queries.insert_pending_job(project_id, task, payload, delay))
+    after_commit(db, wake_worker)
 
 
 async def hurry(db: AsyncSession, project_id: str, task: str) -> None:

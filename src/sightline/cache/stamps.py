@@ -1,0 +1,38 @@
+"""Cache stamps after commit: a service that changes data registers what changed on its session,
+and the cache learns it once the transaction is committed (sightline.db.after_commit), never
+before (a reader could cache the old numbers as new) nor after a rollback."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sightline.db import after_commit
+from sightline.state import AppState
+
+if TYPE_CHECKING:
+    from sightline.ingest.service import TimeSpan
+
+
+def events_committed(db: AsyncSession, project_id: str, touched: "TimeSpan | None") -> None:
+    """Events were stored; `touched` spans every instant whose derived data changed (None:
+    nothing changed, e.g. a batch of duplicates)."""
+    async def stamp(state: AppState) -> None:
+        await state.cache.events_committed(project_id, touched)
+
+    after_commit(db, stamp)
+
+
+def data_changed(db: AsyncSession, project_id: str, start: datetime, end: datetime) -> None:
+    async def stamp(state: AppState) -> None:
+        await state.cache.data_changed(project_id, start, end)
+
+    after_commit(db, stamp)
+
+
+def project_changed(db: AsyncSession, project_id: str) -> None:
+    """Something every result of the project may depend on changed (goals, an outside edit)."""
+    async def stamp(state: AppState) -> None:
+        await state.cache.project_changed(project_id)
+
+    after_commit(db, stamp)

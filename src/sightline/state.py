@@ -1,0 +1,50 @@
+"""Typed access to the application's shared objects.
+
+`create_app` and its lifespan build them once per process and keep them on `app.state`; code
+reads them through `state_of(app)` or the `Shared` dependency, never through untyped
+`app.state.<name>` lookups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Protocol, cast
+
+from fastapi import Depends
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from sightline.auth.deps import Principal
+    from sightline.auth.ratelimit import TokenBuckets
+    from sightline.cache.store import CacheStore
+    from sightline.ops.metrics import Metrics
+    from sightline.projects.schemas import ProjectOut
+    from sightline.settings import Settings
+    from sightline.ttlcache import TtlCache
+
+
+class AppState(Protocol):
+    settings: Settings
+    metrics: Metrics
+    rate_limiter: TokenBuckets
+    # set by the lifespan
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    key_cache: TtlCache[bytes, Principal | None]
+    project_cache: TtlCache[str, ProjectOut]
+    cache: CacheStore
+    job_signal: asyncio.Event  # wakes the in-process worker
+
+
+def state_of(app: Starlette) -> AppState:
+    return cast("AppState", app.state)
+
+
+def app_state(connection: HTTPConnection) -> AppState:
+    return state_of(connection.app)
+
+
+Shared = Annotated[AppState, Depends(app_state)]
