@@ -21,6 +21,7 @@ from sightline.settings import RateLimitSettings, Settings
 from tests import services
 
 
+ADMIN_TOKEN = "sightline-test-instance-admin-token"
 RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:8]
 
 
@@ -65,6 +66,7 @@ def redis_url() -> Iterator[str]:
 def settings(database_url: str, redis_url: str) -> Settings:
     return Settings(environment="test", database_url=database_url, redis_url=redis_url,
                     webhook_secret="whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ==",
+                    admin_token=ADMIN_TOKEN,
                     rate_limit=RateLimitSettings(requests_per_second=1e9, burst=10**9))
 
 

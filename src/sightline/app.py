@@ -22,7 +22,7 @@ from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.endpoints import router as ops_router
 from sightline.ops.metrics import Metrics, MetricsMiddleware, install_query_counter
 from sightline.problems import ProblemMiddleware, install_problem_handlers
-from sightline.projects.endpoints import router as projects_router
+from sightline.projects.endpoints import instance_router, router as projects_router
 from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
@@ -87,8 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ProblemMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    for router in (ops_router, ingest_router, projects_router, stats_router, cache_router,
-                   reports_router):
+    for router in (ops_router, ingest_router, instance_router, projects_router, stats_router,
+                   cache_router, reports_router):
         app.include_router(router)
     app.include_router(dashboards_router)
     app.include_router(web_router)  # GET / (the dashboard page) and /static

@@ -8,7 +8,8 @@ import typer
 
 from sightline.settings import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, help="Sightline analytics backend")
+app = typer.Typer(no_args_is_help=True, help="Sightline analytics backend",
+                  pretty_exceptions_enable=False)
 project_app = typer.Typer(no_args_is_help=True, help="Manage projects")
 app.add_typer(project_app, name="project")
 
@@ -76,6 +77,16 @@ def worker() -> None:
     asyncio.run(run_worker(settings, resolved_url(settings)))
 
 
+def valid_timezone(value: str) -> str:
+    from sightline.problems import InvalidParameter
+    from sightline.projects.schemas import check_timezone
+
+    try:
+        return check_timezone(value)
+    except ValueError as exc:
+        raise InvalidParameter("timezone", f"--timezone: {exc}") from None
+
+
 @project_app.command("create")
 def project_create(
     name: Annotated[str, typer.Option(help="Project name")],
@@ -83,14 +94,9 @@ def project_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Create a project and print its id and keys (shown once)."""
-    from sightline.projects.schemas import ProjectCreate
     from sightline.projects.service import create_project
 
-    try:
-        ProjectCreate(name=name, timezone=timezone)
-    except ValueError as exc:
-        typer.echo(f"invalid project: {exc}", err=True)
-        raise typer.Exit(2) from None
+    valid_timezone(timezone)
     created = with_session(get_settings(), lambda db: create_project(db, name, timezone))
     if as_json:
         typer.echo(json.dumps(created.model_dump()))
@@ -98,6 +104,48 @@ def project_create(
         typer.echo(f"project {created.id} ({created.name}, {created.timezone})")
         for scope, key in created.keys.model_dump().items():
             typer.echo(f"  {scope:7} {key}")
+
+
+@project_app.command("list")
+def project_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List every project."""
+    from sightline.projects.service import list_projects
+
+    projects = with_session(get_settings(), list_projects)
+    if as_json:
+        typer.echo(json.dumps([p.model_dump(mode="json") for p in projects]))
+    for project in [] if as_json else projects:
+        typer.echo(f"{project.id}  {project.timezone:20} {project.name}")
+
+
+@project_app.command("delete")
+def project_delete(
+    project: Annotated[str, typer.Argument(help="Project id")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
+) -> None:
+    """Delete a project with all its events, keys and dashboards."""
+    from sightline.projects.service import delete_project
+
+    if not yes:
+        typer.confirm(f"Delete project {project} and all its data?", abort=True)
+    settings = get_settings()
+    with_session(settings, lambda db: delete_project(db, project))
+    if settings.redis_url:
+        asyncio.run(forget_cached(settings, project))
+    typer.echo(f"deleted {project}")
+
+
+async def forget_cached(settings: Settings, project_id: str) -> None:
+    """Drop the project's cached results from Redis."""
+    from sightline.cache.freshness import open_cache
+
+    store = open_cache(settings)
+    try:
+        await store.forget_project(project_id)
+    finally:
+        await store.close()
 
 
 @app.command()
@@ -168,3 +216,17 @@ def bench(
     options = Options(mode="quick" if quick else "full", workers=workers,
                       admin_url=database_url or DEFAULT_ADMIN_URL, redis_url=redis_url, port=port)
     asyncio.run(run_bench(options, log=lambda line: typer.echo(line)))
+
+
+def main() -> None:
+    """The `sightline` command: every failure a user can cause is one line on stderr."""
+    from sightline.cli_errors import one_line_error
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001  (turned into one line, or raised again)
+        message = one_line_error(exc, get_settings())
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        raise SystemExit(1) from None

@@ -150,7 +150,7 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         errors.append({
             "field": ".".join(location[1:]) or (location[0] if location else ""),
             "location": location[0] if location else "",
-            "message": error.get("msg", ""),
+            "message": error.get("msg", "").removeprefix("Value error, "),
             "type": error.get("type", ""),
         })
     return errors
@@ -169,8 +169,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(request, 400, MalformedBody.title, MalformedBody.slug,
                                     "The body is not valid JSON")
         if in_body:
+            first = errors[0]
             return problem_response(request, 422, BodyInvalid.title, BodyInvalid.slug,
-                                    "The request body does not match the schema", errors=errors)
+                                    f"{first['field'] or 'body'}: {first['message']}",
+                                    errors=errors)
         first = errors[0] if errors else {"field": "", "message": "invalid"}
         return problem_response(request, 400, InvalidParameter.title, InvalidParameter.slug,
                                 f"{first['field']}: {first['message']}",

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     data_dir: Path = Path(".data")
     webhook_secret: SecretStr = SecretStr("")
+    admin_token: SecretStr = SecretStr("")  # instance scope: creates, lists and deletes projects
     log_json: bool = False
     worker_in_process: bool | None = None
     database: DatabaseSettings = DatabaseSettings()

@@ -30,6 +30,10 @@ class TtlCache(Generic[K, V]):
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, value)
 
+    def discard_where(self, predicate: Callable[[K, V], bool]) -> None:
+        for key in [k for k, (_, v) in self._entries.items() if predicate(k, v)]:
+            del self._entries[key]
+
     async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         found, value = self.get(key)
         if found:

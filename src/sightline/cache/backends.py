@@ -40,6 +40,11 @@ def as_str(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def glob_escape(text: str) -> str:
+    """`text` as a literal in a Redis MATCH pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
 class CacheBackend(Protocol):
     name: str
 
@@ -56,6 +61,8 @@ class CacheBackend(Protocol):
                    ingested_at: str) -> int: ...
 
     async def bump_epoch(self, epoch: str) -> int: ...
+
+    async def drop(self, prefix: str) -> int: ...
 
     async def ping(self) -> None: ...
 
@@ -149,6 +156,18 @@ class RedisBackend:
     async def bump_epoch(self, epoch: str) -> int:
         return int(await self.client.incr(epoch))
 
+    async def drop(self, prefix: str) -> int:
+        """Delete every key under `prefix` (one project's: all in one Cluster slot)."""
+        dropped, batch = 0, []
+        async for key in self.client.scan_iter(match=glob_escape(prefix) + "*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                dropped += await self.client.unlink(*batch)
+                batch = []
+        if batch:
+            dropped += await self.client.unlink(*batch)
+        return dropped
+
     async def ping(self) -> None:
         await self.client.ping()
 
@@ -219,6 +238,14 @@ class MemoryBackend:
     async def bump_epoch(self, epoch: str) -> int:
         self.counters[epoch] = self.counters.get(epoch, 0) + 1
         return self.counters[epoch]
+
+    async def drop(self, prefix: str) -> int:
+        keys = [k for k in self.values if k.startswith(prefix)]
+        keys += [k for k in self.hashes if k.startswith(prefix)]
+        for key in keys:
+            self.values.pop(key, None)
+            self.hashes.pop(key, None)
+        return len(keys)
 
     async def ping(self) -> None:
         return None

@@ -125,6 +125,13 @@ class CacheStore:
         """Something every result of the project may depend on changed (goals, an outside edit)."""
         await self.record(project_id, keys.everything_fields())
 
+    async def forget_project(self, project_id: str) -> None:
+        """The project was deleted: drop its entries, then record a change to everything (an
+        entry stored by a computation still running is then never served)."""
+        await self.call("drop", lambda: self.backend.drop(keys.project_prefix(self.prefix,
+                                                                              project_id) + ":"), 0)
+        await self.project_changed(project_id)
+
     async def record(self, project_id: str, fields: list[str]) -> None:
         versions = keys.versions_key(self.prefix, project_id)
         now = datetime.now(UTC).isoformat(timespec="microseconds")

@@ -1,13 +1,20 @@
+from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated
 
 
 def check_timezone(value: str) -> str:
     if value not in available_timezones() and value != "UTC":
-        raise ValueError(f"unknown IANA time zone {value!r}")
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin, UTC)")
     ZoneInfo(value)
     return value
+
+
+TimeZone = Annotated[str, AfterValidator(check_timezone),
+                     Field(description="IANA time zone", examples=["Europe/Berlin"])]
+ProjectName = Annotated[str, Field(min_length=1, max_length=200, examples=["Shop"])]
 
 
 class ProjectKeys(BaseModel):
@@ -20,7 +27,7 @@ class ProjectCreated(BaseModel):
     id: str
     name: str
     timezone: str
-    keys: ProjectKeys
+    keys: ProjectKeys = Field(description="Shown once; only their SHA-256 is stored")
 
 
 class ProjectOut(BaseModel):
@@ -29,7 +36,30 @@ class ProjectOut(BaseModel):
     timezone: str
 
 
+class ProjectListed(ProjectOut):
+    created_at: datetime
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"name": "Shop",
+                                                               "timezone": "Europe/Berlin"}]})
+    name: ProjectName
+    timezone: TimeZone = "UTC"
+
+
+class ProjectUpdate(BaseModel):
+    """Fields left out stay as they are. A new time zone rebuilds the project's daily rollups."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"timezone": "America/New_York"}]})
+    name: ProjectName | None = None
+    timezone: TimeZone | None = None
+
+
 class GoalCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Signed up",
+                                                               "event": "Signup"}]})
     name: str = Field(min_length=1, max_length=200)
     event: str | None = Field(default=None, min_length=1, max_length=120)
     page: str | None = Field(default=None, min_length=1, max_length=2048)
@@ -46,10 +76,3 @@ class GoalOut(BaseModel):
     name: str
     event: str | None
     page: str | None
-
-
-class ProjectCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = "UTC"
-
-    _check_timezone = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))

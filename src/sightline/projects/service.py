@@ -9,7 +9,10 @@ from sightline.ids import new_id
 from sightline.models import ApiKey, Goal, Project
 from sightline.problems import NotFound
 from sightline.projects import queries
-from sightline.projects.schemas import GoalCreate, GoalOut, ProjectCreated, ProjectKeys, ProjectOut
+from sightline.projects.schemas import (
+    GoalCreate, GoalOut, ProjectCreated, ProjectKeys, ProjectListed, ProjectOut, ProjectUpdate,
+)
+from sightline.rollups import service as rollups
 from sightline.state import app_state
 
 
@@ -30,11 +33,43 @@ async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> 
     )
 
 
-async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
+async def load_project(db: AsyncSession, project_id: str) -> Project:
     project = (await db.execute(queries.select_project(project_id))).scalar_one_or_none()
     if project is None:
         raise NotFound(f"Project {project_id} not found")
+    return project
+
+
+async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
+    project = await load_project(db, project_id)
     return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+
+
+async def list_projects(db: AsyncSession) -> list[ProjectListed]:
+    projects = (await db.execute(queries.select_projects())).scalars()
+    return [ProjectListed(id=p.id, name=p.name, timezone=p.timezone, created_at=p.created_at)
+            for p in projects]
+
+
+async def update_project(db: AsyncSession, project_id: str, body: ProjectUpdate) -> ProjectOut:
+    """Rename or move the project to another time zone (its rollups are then built again)."""
+    project = await load_project(db, project_id)
+    if body.name is not None:
+        project.name = body.name
+    if body.timezone is not None and body.timezone != project.timezone:
+        project.timezone = body.timezone
+        await rollups.rebuild_in_zone(db, project_id, body.timezone)
+    await db.flush()
+    stamps.project_edited(db, project_id)
+    return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+
+
+async def delete_project(db: AsyncSession, project_id: str) -> None:
+    """Delete the project and every row of it (events, sessions, rollups, keys, dashboards…)."""
+    await load_project(db, project_id)
+    for statement in queries.delete_project_data(project_id):
+        await db.execute(statement)
+    stamps.project_deleted(db, project_id)
 
 
 async def cached_project(request: Request, project_id: str) -> ProjectOut:

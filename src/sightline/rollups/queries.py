@@ -50,6 +50,17 @@ SELECT CAST(:project_id AS varchar), d, 1, 0 FROM unnest(CAST(:days AS date[])) 
 ON CONFLICT (project_id, day) DO UPDATE SET version = rollup_state.version + 1
 """)
 
+# A new time zone moves every local day: drop the rollups and mark each day that has events,
+# in the new zone, to be built again (queries read the base tables until then).
+DELETE_PROJECT_ROLLUPS = (text("DELETE FROM rollup_day WHERE project_id = :project_id"),
+                          text("DELETE FROM rollup_state WHERE project_id = :project_id"))
+MARK_EVENT_DAYS_STALE = text("""
+INSERT INTO rollup_state (project_id, day, version, built_version)
+SELECT CAST(:project_id AS varchar), d.day, 1, 0
+FROM (SELECT DISTINCT CAST(timezone(CAST(:timezone AS text), ts) AS date) AS day
+      FROM event WHERE project_id = :project_id) AS d
+""")
+
 BUMP_ALL_DAYS = text("""
 UPDATE rollup_state SET version = version + 1 WHERE project_id = :project_id
 """)

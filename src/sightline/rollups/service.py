@@ -60,6 +60,15 @@ async def mark_changed(db: AsyncSession, project_id: str, timezone: str,
     await schedule_build(db, project_id)
 
 
+async def rebuild_in_zone(db: AsyncSession, project_id: str, timezone: str) -> None:
+    """The project's time zone changed: every day is built again in the new zone."""
+    for statement in queries.DELETE_PROJECT_ROLLUPS:
+        await db.execute(statement, {"project_id": project_id})
+    await db.execute(queries.MARK_EVENT_DAYS_STALE,
+                     {"project_id": project_id, "timezone": timezone})
+    await schedule_build(db, project_id)
+
+
 async def schedule_build(db: AsyncSession, project_id: str,
                          delay: timedelta = BUILD_DELAY) -> None:
     """One pending build per project; a short delay lets a burst of batches share it."""
