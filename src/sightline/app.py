@@ -19,6 +19,7 @@ from sightline.embedded import ensure_embedded_database
 from sightline.graphql.schema import router as graphql_router
 from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
+from sightline.ops.docs import install_docs
 from sightline.ops.endpoints import router as ops_router
 from sightline.ops.metrics import Metrics, MetricsMiddleware, install_query_counter
 from sightline.problems import ProblemMiddleware, install_problem_handlers
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's OpenTelemetry hooks check providers and the environment on every request;
         # operators get Prometheus metrics from /metrics instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None, redoc_url=None,  # served from local assets by install_docs
     )
     state = state_of(app)
     state.settings = settings
@@ -94,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)  # GET / (the dashboard page) and /static
     app.include_router(graphql_router)
     app.include_router(bench_router)
+    install_docs(app)
     return app

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from sightline.cache import keys
 from sightline.cache.backends import Lookup
 from sightline.cache.store import CacheStore
+from sightline import exports
 from sightline.jsonresp import JSON, dumps
 from sightline.ops.metrics import REQUEST_STATS
 from sightline.state import app_state
@@ -72,7 +73,7 @@ async def respond(
         db_seconds = served.compute_seconds
     now = store.clock() if store is not None else time.time()
     cache_seconds = time.perf_counter() - started - served.compute_seconds
-    return render(request, served, now, cache_seconds, db_seconds)
+    return render(request, served, now, cache_seconds, db_seconds, kind)
 
 
 def wants_fresh(request: Request) -> bool:
@@ -252,15 +253,23 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 def render(request: Request, served: Served, now: float, cache_seconds: float,
-           db_seconds: float) -> Response:
+           db_seconds: float, kind: str) -> Response:
+    """The stored JSON as it is, or as CSV when the request asks for it (see `exports`)."""
     age = max(0, int(now - served.header.computed_at))
+    as_csv = exports.wants_csv(request)
+    etag = exports.csv_etag(served.header.etag) if as_csv else served.header.etag
     headers = {
         "X-Cache": served.status,
-        "ETag": served.header.etag,
+        "ETag": etag,
         "Cache-Control": "private, no-cache",
+        "Vary": "Accept",
         "Age": str(age),
         "Server-Timing": f"cache;dur={cache_seconds * 1000:.2f}, db;dur={db_seconds * 1000:.2f}",
     }
-    if etag_matches(request.headers.get("if-none-match"), served.header.etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    if as_csv:
+        name = kind.removeprefix("stats.").replace("/", "-")
+        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return Response(exports.to_csv(served.body), headers=headers, media_type=exports.CSV)
     return Response(served.body, headers=headers, media_type=JSON)

@@ -11,6 +11,7 @@ from sightline.dashboards.schemas import (
     WidgetOut, WidgetUpdate,
 )
 from sightline.db import DbSession
+from sightline.exports import query_items
 
 router = APIRouter(tags=["dashboards"])
 BASE = "/api/v1/projects/{project_id}/dashboards"
@@ -45,7 +46,7 @@ async def list_dashboards(project_id: str, key: ReadKey, db: DbSession) -> list[
 async def get_dashboard(project_id: str, dashboard_id: str, request: Request, key: ReadKey,
                         db: DbSession) -> Response:
     return await service.serve_dashboard(request, db, key.project_id, dashboard_id,
-                                         request.query_params.multi_items())
+                                         query_items(request))
 
 
 @router.patch(ONE, response_model=DashboardOut, responses=WRITE_PROBLEMS)
@@ -74,6 +75,15 @@ async def add_widget(project_id: str, dashboard_id: str, body: WidgetIn, key: Ad
 async def reorder_widgets(project_id: str, dashboard_id: str, body: WidgetOrder, key: AdminKey,
                           db: DbSession) -> DashboardOut:
     return await service.reorder_widgets(db, key.project_id, dashboard_id, body)
+
+
+@router.get(ONE + "/widgets/{widget_id}", responses=READ_PROBLEMS,
+            summary="One widget with its data for date_from, date_to, period, tz, filters "
+                    "(CSV with Accept: text/csv or format=csv)")
+async def get_widget(project_id: str, dashboard_id: str, widget_id: str, request: Request,
+                     key: ReadKey, db: DbSession) -> Response:
+    return await service.serve_dashboard(request, db, key.project_id, dashboard_id,
+                                         query_items(request), widget_id)
 
 
 @router.patch(ONE + "/widgets/{widget_id}", response_model=WidgetOut, responses=WRITE_PROBLEMS)
@@ -113,4 +123,4 @@ async def revoke_share(project_id: str, dashboard_id: str, share_id: str, key: A
 @router.get("/api/v1/shared/{token}", responses={**READ_PROBLEMS, 404: {
     "description": "Unknown or revoked token"}}, summary="A shared dashboard, without a key")
 async def get_shared(token: str, request: Request, db: DbSession) -> Response:
-    return await service.serve_shared(request, db, token, request.query_params.multi_items())
+    return await service.serve_shared(request, db, token, query_items(request))

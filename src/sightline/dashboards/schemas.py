@@ -3,16 +3,24 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from sightline.stats.bodies import QueryBody
 
 Visualization = Literal["number", "line", "bar", "table", "funnel", "cohort"]
 MAX_WIDGETS = 100
 
 
+WIDGET_EXAMPLE = {"title": "Top pages", "visualization": "table",
+                  "query": {"report": "pages", "limit": 10}}
+
+
 class WidgetIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [WIDGET_EXAMPLE]})
     title: str = Field(min_length=1, max_length=200)
-    visualization: Visualization | None = None
-    query: dict[str, Any]
+    visualization: Visualization | None = Field(
+        default=None, description="Default: from the report (number, line, table, …)")
+    query: QueryBody
 
 
 class WidgetItem(WidgetIn):
@@ -22,22 +30,32 @@ class WidgetItem(WidgetIn):
 
 
 class WidgetUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Pages this week",
+                                                               "query": {"report": "pages",
+                                                                         "period": "7d"}}]})
     title: str | None = Field(default=None, min_length=1, max_length=200)
     visualization: Visualization | None = None
-    query: dict[str, Any] | None = None
+    query: QueryBody | None = None
 
 
 class WidgetOrder(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"widget_ids": ["w_2", "w_1"]}]})
     widget_ids: list[str] = Field(max_length=MAX_WIDGETS)
 
 
 class DashboardCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Marketing", "widgets": [
+            WIDGET_EXAMPLE,
+            {"title": "Visitors", "query": {"report": "timeseries", "period": "30d"}}]}]})
     name: str = Field(min_length=1, max_length=200)
     widgets: list[WidgetIn] = Field(default_factory=list, max_length=MAX_WIDGETS)
 
 
 class DashboardUpdate(BaseModel):
     """`widgets`, when given, is the whole new list in order; widgets left out are deleted."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Marketing (weekly)"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     widgets: list[WidgetItem] | None = Field(default=None, max_length=MAX_WIDGETS)

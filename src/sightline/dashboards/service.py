@@ -78,10 +78,10 @@ def dashboard_params(items: Iterable[tuple[str, Any]], timezone: str, now: datet
     return params
 
 
-def widget_queries(dashboard: Dashboard, params: dict[str, str], timezone: str,
+def widget_queries(widgets: list[Widget], params: dict[str, str], timezone: str,
                    now: datetime) -> list[StatsQuery]:
     parsed = []
-    for widget in sorted_widgets(dashboard):
+    for widget in widgets:
         try:
             parsed.append(parse_widget_query(widget.query, timezone, now, params))
         except InvalidParameter as exc:
@@ -260,15 +260,16 @@ async def reorder_widgets(db: AsyncSession, project_id: str, dashboard_id: str,
 # Serving a dashboard with its data ------------------------------------------------------------
 
 async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
-                          dashboard_id: str, items: Iterable[tuple[str, Any]]) -> Response:
-    """The dashboard and every widget's data for the request's dashboard-level parameters,
-    through the cache (one entry for the whole dashboard)."""
+                          dashboard_id: str, items: Iterable[tuple[str, Any]],
+                          widget_id: str | None = None) -> Response:
+    """The dashboard and every widget's data (or one widget and its data) for the request's
+    dashboard-level parameters, through the cache (one entry for the whole answer)."""
     project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     params = dashboard_params(items, project.timezone, now)
     dashboard = await load_dashboard(db, project_id, dashboard_id)
-    widgets = sorted_widgets(dashboard)
-    parsed = widget_queries(dashboard, params, project.timezone, now)
+    widgets = [find_widget(dashboard, widget_id)] if widget_id else sorted_widgets(dashboard)
+    parsed = widget_queries(widgets, params, project.timezone, now)
     key = {
         "dashboard": dashboard.id, "updated_at": dashboard.updated_at.isoformat(),
         "params": params,
@@ -277,15 +278,17 @@ async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
                     for w, q in zip(widgets, parsed, strict=True)],
     }
     span = union_span([stats.dependency_span(q) for q in parsed])
-    out = dashboard_out(dashboard).model_dump(mode="json")
+    out = (widget_out(widgets[0]) if widget_id else dashboard_out(dashboard)).model_dump(mode="json")
+    targets = [out] if widget_id else out["widgets"]
 
     async def compute() -> dict[str, Any]:
         data = await stats.compute_many(request, project_id, parsed, now)
-        for widget, widget_data in zip(out["widgets"], data, strict=True):
-            widget["data"] = widget_data
+        for target, widget_data in zip(targets, data, strict=True):
+            target["data"] = widget_data
         return {**out, "meta": {"params": params}}
 
-    return await respond(request, project_id, "dashboard", key, span, compute)
+    return await respond(request, project_id, "widget" if widget_id else "dashboard", key, span,
+                         compute)
 
 
 # Share links ----------------------------------------------------------------------------------

@@ -1,10 +1,15 @@
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+from sightline.stats.bodies import QUERY_EXAMPLES, QueryBody
 
 
 class ReportCreate(BaseModel):
-    query: dict[str, Any]
+    """A stats query to compute in the background (poll GET .../reports/{id})."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": QUERY_EXAMPLES[0]}]})
+    query: QueryBody
 
 
 class ReportOut(BaseModel):

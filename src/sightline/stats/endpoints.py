@@ -5,11 +5,13 @@ models in OpenAPI come from the registry."""
 import inspect
 from typing import Any, Union
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sightline.auth.deps import ReadKey
+from sightline.exports import query_items
 from sightline.stats import service
+from sightline.stats.bodies import QueryBody
 from sightline.stats.reports import ENTRIES, NAMES, Param, Report
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["stats"])
@@ -57,7 +59,7 @@ def add_stats_route(entries: list[Report]) -> None:
     async def endpoint(request: Request, key: ReadKey, **path: str) -> Response:
         name = prefix + path[path_names[-1]] if variable else entry.name
         return await service.serve_report(request, key.project_id, name,
-                                          request.query_params.multi_items())
+                                          query_items(request))
 
     signature = inspect.signature(endpoint)
     endpoint.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]
@@ -81,6 +83,6 @@ for _path in dict.fromkeys(entry.path for entry in ENTRIES):
                          "the report's parameters (`step` and `metrics` may be lists). The "
                          "response is the report's, as its GET route documents it.")
 async def query(project_id: str, request: Request, key: ReadKey,
-                body: dict[str, Any] = Body(...)) -> Response:
+                body: QueryBody) -> Response:
     report, items = service.query_object_items(body)
     return await service.serve_report(request, key.project_id, report, items)
