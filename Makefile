@@ -3,22 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+PORT ?= 8000
+EVENTS ?= 100000
 
-.PHONY: help install demo dev test test-fast worker migrate seed bench bench-quick up
+.PHONY: help install demo stop dev test test-fast worker migrate seed bench bench-quick up
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "==> Creating $(VENV) and installing the pinned requirements (first time: 1-2 minutes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@bash -c 'set -o pipefail; $(BIN)/pip install -r requirements-dev.txt -e . \
+		| { grep --line-buffered -E "^(Collecting|Successfully installed)" | cut -c1-100; true; }'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "    installed"
 
 install: $(STAMP)  ## Create the virtualenv and install pinned requirements
 
-demo: install  ## Run the demo: embedded PostgreSQL, seeded project, server on :8000
-	$(BIN)/sightline demo
+demo: install  ## Run the demo (make demo PORT=8001): embedded PostgreSQL, seeded project, server
+	$(BIN)/sightline demo --port $(PORT)
+
+stop:  ## Stop the embedded PostgreSQL the demo started (if it is still running)
+	$(BIN)/sightline stop
+
+seed: install  ## Add demo traffic to a project: make seed PROJECT=p_… [EVENTS=100000]
+	@test -n "$(PROJECT)" || { echo "usage: make seed PROJECT=p_… [EVENTS=100000] (sightline project list shows ids)"; exit 2; }
+	$(BIN)/sightline seed --project $(PROJECT) --events $(EVENTS)
 
 dev: install  ## Run the API server with the current SIGHTLINE_* settings
 	$(BIN)/sightline serve

@@ -1,7 +1,12 @@
-"""Typer commands: serve, worker, migrate, project, seed, demo."""
+"""Typer commands: serve, worker, migrate, project, seed, demo, stop."""
 
 import asyncio
 import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -17,7 +22,19 @@ app.add_typer(project_app, name="project")
 def resolved_url(settings: Settings) -> str:
     from sightline.app import database_url
 
-    return database_url(settings)
+    if not settings.embedded:
+        return database_url(settings)
+    with step(f"Starting the embedded PostgreSQL in {settings.data_dir}/ (first time: ~10 s)"):
+        return database_url(settings)
+
+
+@contextmanager
+def step(text: str) -> Iterator[None]:
+    """One line per slow step: what it does, then how long it took."""
+    typer.echo(f"==> {text} …", err=True)
+    started = time.perf_counter()
+    yield
+    typer.echo(f"    done in {time.perf_counter() - started:.1f} s", err=True)
 
 
 def with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -46,13 +63,43 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Run the API server (uvicorn)."""
-    import uvicorn
 
     settings = get_settings()
     if settings.embedded:
         resolved_url(settings)  # start and migrate the embedded database once, before workers
-    uvicorn.run("sightline.app:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", access_log=False, log_level="warning")
+    run_server(settings, host, port, workers)
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    """uvicorn until Ctrl-C; then the embedded database (if any) is stopped too."""
+    import uvicorn
+
+    try:
+        uvicorn.run("sightline.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, loop="uvloop", http="httptools", access_log=False,
+                    log_level="warning")
+    finally:
+        if settings.embedded:
+            stop_embedded(settings)
+
+
+def stop_embedded(settings: Settings) -> None:
+    from sightline.embedded import stop_embedded_database
+
+    if stop_embedded_database(settings.data_dir):
+        typer.echo(f"stopped the embedded PostgreSQL in {settings.data_dir}/", err=True)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded PostgreSQL (SIGHTLINE_DATA_DIR) if one is running."""
+    settings = get_settings()
+    from sightline.embedded import stop_embedded_database
+
+    if stop_embedded_database(settings.data_dir):
+        typer.echo(f"stopped the embedded PostgreSQL in {settings.data_dir}/")
+    else:
+        typer.echo(f"no embedded PostgreSQL is running in {settings.data_dir}/")
 
 
 @app.command()
@@ -163,42 +210,86 @@ def seed(
 
 async def seed_and_roll_up(db, project_id: str, events: int, days: int, seed: int):  # type: ignore[no-untyped-def]
     """Seed traffic, then build its daily rollups at once (the worker would, a little later)."""
-    from datetime import UTC, datetime, timedelta
-
-    from sightline.projects.service import get_project
-    from sightline.rollups.tasks import rebuild
     from sightline.seed.service import seed_project
 
     stats = await seed_project(db, project_id, events, days, seed)
     await db.commit()
+    return {**stats, "rollup_days": await roll_up(db, project_id, days)}
+
+
+async def roll_up(db, project_id: str, days: int) -> int:  # type: ignore[no-untyped-def]
+    """Build the daily rollups of the last `days` days now; the number of days built."""
+    from datetime import UTC, datetime, timedelta
+
+    from sightline.projects.service import get_project
+    from sightline.rollups.tasks import rebuild
+
     project = await get_project(db, project_id)
     now = datetime.now(UTC)
-    built = await rebuild(db, project_id, project.timezone, now - timedelta(days=days + 1), now)
-    return {**stats, "rollup_days": len(built)}
+    return len(await rebuild(db, project_id, project.timezone, now - timedelta(days=days + 1), now))
+
+
+DEMO_DAYS = 60  # two 30-day periods: "30 days" compares with a previous period full of data
 
 
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     events: Annotated[int, typer.Option(help="Events to seed")] = 200_000,
+    reset: Annotated[bool, typer.Option(help="Delete the demo project and seed a new one")] = False,
 ) -> None:
-    """Embedded database, a demo project with seeded traffic, and the server."""
-    from sightline.projects.service import create_project
+    """Embedded database, a demo project with seeded traffic, and the server. Run again, it
+    reuses its project and data; Ctrl-C stops the server and the embedded database."""
+    from sightline.projects.schemas import ProjectCreated
 
     settings = get_settings()
-
-    async def make_demo(db):  # type: ignore[no-untyped-def]
-        created = await create_project(db, "Demo", "Europe/Berlin")
-        await db.commit()
-        await seed_and_roll_up(db, created.id, events, 30, 1)
-        return created
-
-    created = with_session(settings, make_demo)
+    url = resolved_url(settings)
+    saved = settings.data_dir / "demo.json"
+    known = ProjectCreated.model_validate_json(saved.read_text()) if saved.exists() else None
+    created = asyncio.run(in_session(url, settings, lambda db: demo_project(
+        db, known, reset, events, settings)))
+    if created != known:
+        saved.write_text(created.model_dump_json())
+        os.chmod(saved, 0o600)  # the demo's keys
     base = f"http://127.0.0.1:{port}"
-    typer.echo(f"Sightline demo at {base}  (dashboard {base}/?key={created.keys.read}"
-               f"&project={created.id}, API docs {base}/docs)")
     typer.echo(json.dumps(created.model_dump(), indent=2))
-    serve(host="127.0.0.1", port=port, workers=1)
+    typer.echo(f"\nSightline demo: {base}/?project={created.id}#key={created.keys.read}\n"
+               f"API docs {base}/docs · Ctrl-C stops the server and the embedded database "
+               f"(`sightline stop` if it is left running) · `make demo` again reuses this "
+               f"project, `sightline demo --reset` starts over")
+    run_server(settings, "127.0.0.1", port, 1)
+
+
+async def demo_project(db, known, reset: bool, events: int, settings: Settings):  # type: ignore[no-untyped-def]
+    """The demo project: the saved one while it exists (and not `reset`), else a new one with
+    `events` seeded events over DEMO_DAYS days."""
+    from sightline.problems import NotFound
+    from sightline.projects.service import create_project, delete_project, get_project
+    from sightline.seed.service import seed_project
+
+    if known is not None:
+        try:
+            await get_project(db, known.id)
+        except NotFound:
+            known = None
+    if known is not None and reset:
+        with step(f"Deleting the demo project {known.id}"):
+            await delete_project(db, known.id)
+            await db.commit()
+        known = None
+    if known is not None:
+        typer.echo(f"==> Reusing the demo project {known.id} and its data (--reset starts over)",
+                   err=True)
+        return known
+    created = await create_project(db, "Demo", "Europe/Berlin")
+    await db.commit()
+    with typer.progressbar(length=events, label=f"==> Seeding {events:,} events over "
+                           f"{DEMO_DAYS} days", file=sys.stderr) as bar:
+        await seed_project(db, created.id, events, DEMO_DAYS, 1, progress=bar.update)
+    await db.commit()
+    with step("Building the daily rollups"):
+        await roll_up(db, created.id, DEMO_DAYS)
+    return created
 
 
 @app.command()

@@ -79,7 +79,10 @@ class BodyInvalid(AppError):
     status, title, slug = 422, "Invalid body", "body-invalid"
 
     def __init__(self, errors: list[dict[str, Any]]):
-        super().__init__("The request body does not match the schema", errors=errors)
+        first = errors[0] if errors else {}
+        detail = (f"{first.get('field') or 'body'}: {first['message']}" if first.get("message")
+                  else "The request body does not match the schema")
+        super().__init__(detail, errors=errors)
 
 
 class RateLimited(AppError):

@@ -1,8 +1,9 @@
 """Read-only share links: one dashboard, no key, revocable at once, stored only as a hash."""
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sightline.models import ShareToken
 from tests.dashboards.helpers import MARCH, create_dashboard, dashboard_url, send_traffic, widget
@@ -36,7 +37,8 @@ async def test_anyone_with_the_token_loads_the_dashboard_until_revoked(client, d
     listed = await client.get(dashboard_url(project, created["id"]) + "/shares",
                               headers=auth(project.keys.admin))
     assert listed.json() == [{"id": shared["id"], "dashboard_id": created["id"],
-                              "created_at": listed.json()[0]["created_at"], "revoked_at": None}]
+                              "created_at": listed.json()[0]["created_at"], "revoked_at": None,
+                              "expires_at": None}]
     revoke = await client.delete(f"{dashboard_url(project, created['id'])}/shares/{shared['id']}",
                                  headers=auth(project.keys.admin))
     assert revoke.status_code == 204
@@ -90,3 +92,31 @@ async def test_deleting_the_dashboard_ends_its_links(client, db):
     shared = await share(client, project, created["id"])
     await client.delete(dashboard_url(project, created["id"]), headers=auth(project.keys.admin))
     assert (await client.get(shared["url"])).status_code == 404
+
+
+async def test_a_link_with_an_expiry_works_until_then_and_is_404_after(client, db):
+    project = await make_project(db)
+    created = await create_dashboard(client, project, [widget("pages")])
+    url = dashboard_url(project, created["id"]) + "/shares"
+    admin = auth(project.keys.admin)
+    past = await client.post(url, json={"expires_at": "2020-01-01T00:00:00Z"}, headers=admin)
+    assert past.status_code == 422 and past.json()["detail"].startswith("expires_at")
+    naive = await client.post(url, json={"expires_at": "2099-01-01T00:00:00"}, headers=admin)
+    assert naive.status_code == 422
+    later = datetime.now(UTC) + timedelta(days=7)
+    shared = await client.post(url, json={"expires_at": later.isoformat()}, headers=admin)
+    assert shared.status_code == 201, shared.text
+    body = shared.json()
+    assert body["page_url"] == f"/share/{body['token']}"
+    assert datetime.fromisoformat(body["expires_at"]) == later
+    assert (await client.get(body["url"], params=MARCH)).status_code == 200
+    page = await client.get(body["page_url"])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert body["token"] not in page.text
+
+    await db.execute(update(ShareToken).where(ShareToken.id == body["id"])
+                     .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await db.commit()
+    assert (await client.get(body["url"], params=MARCH)).status_code == 404
+    assert (await client.get(body["page_url"])).status_code == 404
+    assert (await client.get("/share/sl_share_unknown")).status_code == 404

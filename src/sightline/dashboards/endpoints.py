@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request, Response
 from sightline.auth.deps import AdminKey, ReadKey
 from sightline.dashboards import service
 from sightline.dashboards.schemas import (
-    DashboardCreate, DashboardOut, DashboardUpdate, ShareCreated, ShareOut, WidgetIn, WidgetOrder,
-    WidgetOut, WidgetUpdate,
+    DashboardCreate, DashboardOut, DashboardUpdate, ShareCreate, ShareCreated, ShareOut, WidgetIn,
+    WidgetOrder, WidgetOut, WidgetUpdate,
 )
 from sightline.db import DbSession
 from sightline.exports import query_items
@@ -101,9 +101,9 @@ async def delete_widget(project_id: str, dashboard_id: str, widget_id: str, key:
 
 @router.post(ONE + "/shares", response_model=ShareCreated, status_code=201, responses=PROBLEMS,
              summary="Create a read-only link (the token is shown once)")
-async def create_share(project_id: str, dashboard_id: str, key: AdminKey,
-                       db: DbSession) -> ShareCreated:
-    return await service.create_share(db, key.project_id, dashboard_id)
+async def create_share(project_id: str, dashboard_id: str, key: AdminKey, db: DbSession,
+                       body: ShareCreate | None = None) -> ShareCreated:
+    return await service.create_share(db, key.project_id, dashboard_id, body or ShareCreate())
 
 
 @router.get(ONE + "/shares", response_model=list[ShareOut], responses=PROBLEMS)
@@ -121,6 +121,6 @@ async def revoke_share(project_id: str, dashboard_id: str, share_id: str, key: A
 
 
 @router.get("/api/v1/shared/{token}", responses={**READ_PROBLEMS, 404: {
-    "description": "Unknown or revoked token"}}, summary="A shared dashboard, without a key")
+    "description": "Unknown, revoked or expired token"}}, summary="A shared dashboard, without a key")
 async def get_shared(token: str, request: Request, db: DbSession) -> Response:
     return await service.serve_shared(request, db, token, query_items(request))

@@ -1,6 +1,6 @@
 """Statements for dashboards, widgets and share tokens, all scoped by project."""
 
-from sqlalchemy import Delete, Select, Update, delete, func, select, update
+from sqlalchemy import Delete, Select, Update, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from sightline.models import Dashboard, ShareToken
@@ -38,9 +38,11 @@ def select_shares(project_id: str, dashboard_id: str) -> Select[tuple[ShareToken
 
 
 def select_active_share(token_hash: bytes) -> Select[tuple[str, str]]:
-    """The (project, dashboard) an unrevoked token opens; like API keys, found by hash alone."""
+    """The (project, dashboard) an unrevoked, unexpired token opens; like API keys, found by
+    hash alone."""
     return select(ShareToken.project_id, ShareToken.dashboard_id).where(
-        ShareToken.token_hash == token_hash, ShareToken.revoked_at.is_(None))
+        ShareToken.token_hash == token_hash, ShareToken.revoked_at.is_(None),
+        or_(ShareToken.expires_at.is_(None), ShareToken.expires_at > func.clock_timestamp()))
 
 
 def revoke_share(project_id: str, dashboard_id: str, share_id: str) -> Update:

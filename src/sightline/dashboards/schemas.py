@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from sightline.stats.bodies import QueryBody
 
@@ -77,12 +77,21 @@ class DashboardOut(BaseModel):
     widgets: list[WidgetOut]
 
 
+class ShareCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"expires_at": "2027-01-31T23:59:59Z"}, {}]})
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="After this instant the link answers 404; none: until revoked")
+
+
 class ShareCreated(BaseModel):
     id: str
     dashboard_id: str
     token: str = Field(description="Shown once; only its SHA-256 is stored")
-    url: str
+    url: str = Field(description="The dashboard's JSON, without a key")
+    page_url: str = Field(description="The dashboard as a read-only web page")
     created_at: datetime
+    expires_at: datetime | None
 
 
 class ShareOut(BaseModel):
@@ -90,3 +99,4 @@ class ShareOut(BaseModel):
     dashboard_id: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None

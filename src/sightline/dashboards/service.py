@@ -17,12 +17,13 @@ from sightline.auth.keys import hash_key
 from sightline.cache.service import respond
 from sightline.dashboards import queries
 from sightline.dashboards.schemas import (
-    DashboardCreate, DashboardOut, DashboardUpdate, ShareCreated, ShareOut, WidgetIn, WidgetOrder,
+    DashboardCreate, DashboardOut, DashboardUpdate, ShareCreate, ShareCreated, ShareOut, WidgetIn,
+    WidgetOrder,
     WidgetOut, WidgetUpdate,
 )
 from sightline.ids import new_id
 from sightline.models import Dashboard, ShareToken, Widget
-from sightline.problems import InvalidParameter, NotFound
+from sightline.problems import BodyInvalid, InvalidParameter, NotFound
 from sightline.projects import service as projects
 from sightline.stats import reports as stats_reports
 from sightline.stats import service as stats
@@ -297,16 +298,22 @@ def new_share_token() -> str:
     return SHARE_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_share(db: AsyncSession, project_id: str, dashboard_id: str) -> ShareCreated:
+async def create_share(db: AsyncSession, project_id: str, dashboard_id: str,
+                       body: ShareCreate) -> ShareCreated:
     if (await db.execute(queries.select_dashboard_exists(project_id, dashboard_id))).first() is None:
         raise NotFound(f"Dashboard {dashboard_id} not found")
+    now = datetime.now(UTC)
+    if body.expires_at is not None and body.expires_at <= now:
+        raise BodyInvalid([{"field": "expires_at", "location": "body",
+                            "message": "expires_at must be in the future", "type": "value_error"}])
     token = new_share_token()
     share = ShareToken(project_id=project_id, id=new_id("s"), dashboard_id=dashboard_id,
-                       token_hash=hash_key(token), created_at=datetime.now(UTC))
+                       token_hash=hash_key(token), created_at=now, expires_at=body.expires_at)
     db.add(share)
     await db.flush()
     return ShareCreated(id=share.id, dashboard_id=dashboard_id, token=token,
-                        url=f"/api/v1/shared/{token}", created_at=share.created_at)
+                        url=f"/api/v1/shared/{token}", page_url=f"/share/{token}",
+                        created_at=share.created_at, expires_at=share.expires_at)
 
 
 async def list_shares(db: AsyncSession, project_id: str, dashboard_id: str) -> list[ShareOut]:
@@ -314,7 +321,7 @@ async def list_shares(db: AsyncSession, project_id: str, dashboard_id: str) -> l
         raise NotFound(f"Dashboard {dashboard_id} not found")
     shares = (await db.execute(queries.select_shares(project_id, dashboard_id))).scalars()
     return [ShareOut(id=s.id, dashboard_id=s.dashboard_id, created_at=s.created_at,
-                     revoked_at=s.revoked_at) for s in shares]
+                     revoked_at=s.revoked_at, expires_at=s.expires_at) for s in shares]
 
 
 async def revoke_share(db: AsyncSession, project_id: str, dashboard_id: str, share_id: str) -> None:
@@ -325,8 +332,15 @@ async def revoke_share(db: AsyncSession, project_id: str, dashboard_id: str, sha
 
 async def serve_shared(request: Request, db: AsyncSession, token: str,
                        items: Iterable[tuple[str, Any]]) -> Response:
-    """A shared dashboard, for whoever holds an unrevoked token (checked on every request)."""
+    """A shared dashboard, for whoever holds an unrevoked, unexpired token (checked on every
+    request)."""
+    project_id, dashboard_id = await find_share(db, token)
+    return await serve_dashboard(request, db, project_id, dashboard_id, items)
+
+
+async def find_share(db: AsyncSession, token: str) -> tuple[str, str]:
+    """(project, dashboard) of an unrevoked, unexpired share token."""
     row = (await db.execute(queries.select_active_share(hash_key(token)))).first()
     if row is None:
-        raise NotFound("Shared dashboard not found")
-    return await serve_dashboard(request, db, row.project_id, row.dashboard_id, items)
+        raise NotFound("Shared dashboard not found (the link may have expired or been revoked)")
+    return row.project_id, row.dashboard_id

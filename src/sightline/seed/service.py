@@ -9,7 +9,7 @@ PostgreSQL writing the previous one.
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +25,10 @@ CHUNK_EVENTS = 50_000
 
 async def seed_project(
     db: AsyncSession, project_id: str, events: int, days: int, seed: int,
-    *, end: datetime | None = None,
+    *, end: datetime | None = None, progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Add `events` events over the `days` days ending at `end` (default now), with sessions."""
+    """Add `events` events over the `days` days ending at `end` (default now), with sessions;
+    `progress` is told how many events each stored chunk added."""
     started = time.perf_counter()
     project = await get_project(db, project_id)
     traffic = Traffic(project_id, events, days, seed, end or datetime.now(UTC))
@@ -52,6 +53,8 @@ async def seed_project(
         first = min(first or window["lo"], window["lo"])
         last = max(last or window["hi"], window["hi"])
         stored += len(chunk.rows)
+        if progress is not None:
+            progress(len(chunk.rows))
     if first is not None and last is not None:
         await rollups.mark_stale(db, project_id, project.timezone, first, last)
         await rollups.schedule_build(db, project_id)

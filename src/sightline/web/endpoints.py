@@ -1,8 +1,10 @@
 """The dashboard page: one HTML page and its static files, reading the public stats API.
 
-The page holds no data and no secret: its script reads `project` and `key` from the address,
-keeps them in memory and calls `/api/v1/projects/{project}/stats/...` with the key as a Bearer
-token, like any other API client.
+The page holds no data and no secret: its script reads the project from the address and the
+read key from the address fragment (`#key=`, never sent to a server) or a small form, keeps the
+key in the tab's sessionStorage and calls `/api/v1/projects/{project}/...` with it as a Bearer
+token, like any other API client. `/share/{token}` is the same page, read-only, showing one
+shared dashboard from `/api/v1/shared/{token}` without a key.
 """
 
 from pathlib import Path
@@ -12,10 +14,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from sightline.dashboards import service as dashboards
+from sightline.db import DbSession
+from sightline.problems import NotFound
+
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
-# The address carries the read key, so no request may send it on as a Referer; the page runs
+# A share page's address is its token, so no request may send it on as a Referer; the page runs
 # only its own script and style and talks only to this server.
 PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -33,6 +39,20 @@ router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 @router.get("/", include_in_schema=False)
 async def dashboard_page(request: Request) -> Response:
-    """The web dashboard (`/?project=p_...&key=sl_read_...`)."""
+    """The web dashboard (`/?project=p_...#key=sl_read_...`)."""
     return templates.TemplateResponse(request, "dashboard.html",
-                                      {"version": request.app.version}, headers=PAGE_HEADERS)
+                                      {"version": request.app.version, "mode": "project"},
+                                      headers=PAGE_HEADERS)
+
+
+@router.get("/share/{token}", include_in_schema=False)
+async def share_page(token: str, request: Request, db: DbSession) -> Response:
+    """A shared dashboard, read-only; an unknown, revoked or expired link is a 404 page."""
+    try:
+        await dashboards.find_share(db, token)
+        mode, status = "share", 200
+    except NotFound:
+        mode, status = "gone", 404
+    return templates.TemplateResponse(request, "dashboard.html",
+                                      {"version": request.app.version, "mode": mode},
+                                      status_code=status, headers=PAGE_HEADERS)

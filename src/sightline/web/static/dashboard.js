@@ -1,6 +1,9 @@
-// Sightline dashboard: a thin client of the public stats API (SPEC section 4).
-// The project id and read key come from this page's address and stay in this page's memory;
-// the key is sent only in the Authorization header of same-origin API requests.
+// Sightline dashboard: a thin client of the public stats API (SPEC sections 4, 5 and 9).
+// The project id comes from this page's address (`?project=`), the read key from its fragment
+// (`#key=`, which browsers never send) or the login form; the key is kept in this tab's
+// sessionStorage, removed from the address at once, and sent only in the Authorization header
+// of same-origin API requests. On /share/<token> the page shows one shared dashboard, read-only,
+// from /api/v1/shared/<token>, without a key.
 "use strict";
 
 (() => {
@@ -8,6 +11,8 @@
   const INTERVALS = { today: "hour", "7d": "day", "30d": "day", month: "day", "12mo": "month" };
   const REALTIME_EVERY_MS = 10_000;
   const LIST_LIMIT = 10;
+  // Above this the previous period had (almost) no data: the page says "new", not "+10,474%".
+  const MAX_SHOWN_CHANGE = 1000;
   // funnel, retention, active-users and realtime accept only these (session attribute) filters.
   const SESSION_DIMENSIONS = new Set([
     "entry_page", "exit_page", "source", "referrer", "utm_source", "utm_medium", "utm_campaign",
@@ -35,7 +40,7 @@
     exact: (v) => numberFormat.format(v),
     decimal: (v) => twoDecimals.format(v),
     percent: (v) => `${oneDecimal.format(v)}%`,
-    money: (v) => twoDecimals.format(v),
+    money: (v) => (Math.abs(v) >= 100_000 ? compactFormat.format(v) : twoDecimals.format(v)),
     duration: (seconds) => {
       const s = Math.round(seconds);
       if (s < 60) return `${s}s`;
@@ -95,15 +100,43 @@
     return node;
   }
 
-  // ---- state: the address is the only place it is kept ------------------------------------
+  // ---- state: the address keeps the view, sessionStorage the key ---------------------------
 
+  const MODE = document.body.dataset.mode || "project"; // project | share | gone
   const address = new URLSearchParams(window.location.search);
   const state = {
     project: (address.get("project") || "").trim(),
-    key: (address.get("key") || "").trim(),
+    key: "",
+    share: MODE === "share" ? decodeURIComponent(window.location.pathname.split("/")[2] || "") : "",
+    dashboard: (address.get("dashboard") || "").trim(),
+    timezone: undefined,
     period: PERIODS.includes(address.get("period")) ? address.get("period") : "30d",
     filters: parseFilters(address.get("filters") || ""),
   };
+
+  const storageName = (project) => `sightline.key.${project}`;
+
+  function storedKey(project) {
+    try { return window.sessionStorage.getItem(storageName(project)) || ""; } catch { return ""; }
+  }
+
+  function storeKey(project, key) {
+    try { window.sessionStorage.setItem(storageName(project), key); } catch { /* memory only */ }
+  }
+
+  // A key in the fragment is stored and removed from the address (and from the history entry);
+  // a key in the query string (where servers log it) is never used, only removed.
+  function takeKey() {
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    const given = (fragment.get("key") || "").trim();
+    if (given && state.project) storeKey(state.project, given);
+    if (window.location.hash || address.has("key")) {
+      address.delete("key");
+      const query = address.toString();
+      window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}`);
+    }
+    return state.project ? given || storedKey(state.project) : "";
+  }
 
   // Filters use the API's syntax: conditions joined by ";", values escaping "\", "|" and ";".
   // A filter keeps its value as written in that syntax (`raw`), so it round-trips exactly.
@@ -126,9 +159,12 @@
 
   function saveAddress() {
     const params = new URLSearchParams(window.location.search);
+    params.delete("key");
     params.set("period", state.period);
     if (state.filters.length) params.set("filters", filterText(state.filters));
     else params.delete("filters");
+    if (state.dashboard) params.set("dashboard", state.dashboard);
+    else params.delete("dashboard");
     window.history.replaceState(null, "", `${window.location.pathname}?${params}`);
   }
 
@@ -136,17 +172,23 @@
 
   class ApiError extends Error {}
 
+  const projectPath = () => `/api/v1/projects/${encodeURIComponent(state.project)}`;
+
   async function api(report, query, signal) {
-    const url = new URL(
-      `/api/v1/projects/${encodeURIComponent(state.project)}/stats/${report}`, window.location.origin);
+    return (await request(`${projectPath()}/stats/${report}`, query, signal)).results;
+  }
+
+  async function request(path, query, signal) {
+    const url = new URL(path, window.location.origin);
     for (const [name, value] of Object.entries(query)) {
       if (value !== undefined && value !== "") url.searchParams.set(name, value);
     }
+    const headers = { Accept: "application/json" };
+    if (state.key) headers.Authorization = `Bearer ${state.key}`;
     let response;
     try {
       response = await fetch(url, {
-        headers: { Authorization: `Bearer ${state.key}`, Accept: "application/json" },
-        credentials: "omit", referrerPolicy: "no-referrer", signal,
+        headers, credentials: "omit", referrerPolicy: "no-referrer", signal,
       });
     } catch (error) {
       if (error.name === "AbortError") throw error;
@@ -160,7 +202,7 @@
       } catch { /* not problem+json: keep the status line */ }
       throw new ApiError(detail);
     }
-    return (await response.json()).results;
+    return response.json();
   }
 
   // ---- errors -----------------------------------------------------------------------------
@@ -193,9 +235,11 @@
   // ---- KPI cards --------------------------------------------------------------------------
 
   function changeBadge(kpi, item) {
-    if (item.change === null || item.change === undefined) {
-      const text = item.previous === 0 && item.value > 0 ? "new" : "–";
-      return el("span", { class: "change flat", text, title: "No previous value to compare with" });
+    const unknown = item.change === null || item.change === undefined;
+    if (unknown || item.change >= MAX_SHOWN_CHANGE) {
+      const text = (item.previous === 0 || !unknown) && item.value > 0 ? "new" : "–";
+      return el("span", { class: "change flat", text,
+        title: "The previous period has no data (or almost none) to compare with" });
     }
     const rounded = Math.round(item.change * 10) / 10;
     const direction = rounded > 0 ? "up" : rounded < 0 ? "down" : "flat";
@@ -208,15 +252,18 @@
       `${sign}${oneDecimal.format(Math.abs(rounded))}%`);
   }
 
+  function kpiCard(kpi, item) {
+    const compare = item.previous === undefined ? el("span", { class: "kpi-compare", text: "\u00a0" })
+      : el("span", { class: "kpi-compare" }, changeBadge(kpi, item),
+        el("span", { class: "kpi-previous", text: ` vs ${kpi.format(item.previous ?? 0)}` }));
+    return el("li", { class: "kpi" },
+      el("span", { class: "kpi-label", text: kpi.label }),
+      el("span", { class: "kpi-value", text: kpi.format(item.value), title: String(item.value) }),
+      compare);
+  }
+
   function renderKpis(results) {
-    $("kpis").replaceChildren(...KPIS.map((kpi) => {
-      const item = results[kpi.metric] || { value: 0 };
-      return el("li", { class: "kpi" },
-        el("span", { class: "kpi-label", text: kpi.label }),
-        el("span", { class: "kpi-value", text: kpi.format(item.value), title: String(item.value) }),
-        el("span", { class: "kpi-compare" }, changeBadge(kpi, item),
-          el("span", { class: "kpi-previous", text: ` vs ${kpi.format(item.previous ?? 0)}` })));
-    }));
+    $("kpis").replaceChildren(...KPIS.map((kpi) => kpiCard(kpi, results[kpi.metric] || { value: 0 })));
   }
 
   // Cards without numbers: "…" while the first answer is awaited, "–" when it failed.
@@ -248,31 +295,55 @@
     return `${day} ${MONTHS[month - 1]}${long ? ` ${year}` : ""}`;
   }
 
+  // Buckets that start after now (the rest of today, of this month) are not zeros: leave them out.
+  function pastBuckets(series, interval) {
+    const now = new Date();
+    if (interval === "hour") return series.filter((p) => Date.parse(p.date) <= now.getTime());
+    let today;
+    try {
+      today = new Intl.DateTimeFormat("en-CA", { timeZone: state.timezone, year: "numeric",
+        month: "2-digit", day: "2-digit" }).format(now);
+    } catch { return series; }
+    const size = interval === "month" ? 7 : 10;
+    return series.filter((p) => p.date.slice(0, size) <= today.slice(0, size));
+  }
+
   function renderChart(series, interval) {
     lastSeries = { series, interval };
-    const box = $("chart");
+    drawChart($("chart"), pastBuckets(series, interval), interval, ["visitors", "pageviews"]);
+  }
+
+  const charts = new Map(); // widget chart boxes and what they show, drawn again on resize
+  let chartCount = 0;
+
+  function drawChart(box, series, interval, [first, second]) {
+    chartCount += 1;
+    const titleId = `chart-svg-title-${chartCount}`;
+    const descId = `chart-svg-desc-${chartCount}`;
     const width = Math.max(320, Math.round(box.clientWidth || 900));
     const height = 260;
     const pad = { top: 12, right: 16, bottom: 30, left: 52 };
     const innerW = width - pad.left - pad.right;
     const innerH = height - pad.top - pad.bottom;
-    const top = niceMax(Math.max(0, ...series.flatMap((p) => [p.visitors || 0, p.pageviews || 0])));
+    const top = niceMax(Math.max(0, ...series.flatMap((p) => [p[first] || 0, p[second] || 0])));
     const n = series.length;
     const x = (i) => pad.left + (n <= 1 ? innerW / 2 : (i * innerW) / (n - 1));
     const y = (v) => pad.top + innerH - (v / top) * innerH;
 
-    const totalVisitors = series.reduce((s, p) => s + (p.visitors || 0), 0);
-    const totalPageviews = series.reduce((s, p) => s + (p.pageviews || 0), 0);
-    const first = n ? bucketLabel(series[0].date, interval, true) : "";
-    const last = n ? bucketLabel(series[n - 1].date, interval, true) : "";
+    const totalVisitors = series.reduce((s, p) => s + (p[first] || 0), 0);
+    const totalPageviews = series.reduce((s, p) => s + (p[second] || 0), 0);
+    const firstLabel = n ? bucketLabel(series[0].date, interval, true) : "";
+    const lastLabel = n ? bucketLabel(series[n - 1].date, interval, true) : "";
     const chart = svg("svg", {
       viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
-      "aria-labelledby": "chart-svg-title chart-svg-desc", class: "chart-svg",
+      "aria-labelledby": `${titleId} ${descId}`, class: "chart-svg",
     });
-    chart.append(svg("title", { id: "chart-svg-title" }, `Visitors and pageviews per ${interval}`));
-    chart.append(svg("desc", { id: "chart-svg-desc" },
-      `${n} ${interval}s from ${first} to ${last}; the sum of the ${interval}s' visitors is `
-      + `${format.exact(totalVisitors)} and of pageviews ${format.exact(totalPageviews)}.`));
+    const names = second ? `${first} and ${second}` : first;
+    chart.append(svg("title", { id: titleId }, `${names} per ${interval}`));
+    chart.append(svg("desc", { id: descId },
+      `${n} ${interval}s from ${firstLabel} to ${lastLabel}; the sum of the ${interval}s' ${first} `
+      + `is ${format.exact(totalVisitors)}`
+      + (second ? ` and of ${second} ${format.exact(totalPageviews)}.` : ".")));
 
     const grid = svg("g", { class: "grid", "aria-hidden": "true" });
     for (let i = 0; i <= 4; i += 1) {
@@ -293,14 +364,14 @@
     const point = (i, value) => `${x(i).toFixed(1)},${y(value).toFixed(1)}`;
     const path = (metric) => series.map((p, i) => `${i ? "L" : "M"}${point(i, p[metric] || 0)}`).join("");
     if (n) {
-      const area = `${path("visitors")}L${point(n - 1, 0)}L${point(0, 0)}Z`;
+      const area = `${path(first)}L${point(n - 1, 0)}L${point(0, 0)}Z`;
       chart.append(svg("path", { class: "area-visitors", d: area }));
-      chart.append(svg("path", { class: "line-pageviews", d: path("pageviews") }));
-      chart.append(svg("path", { class: "line-visitors", d: path("visitors") }));
+      if (second) chart.append(svg("path", { class: "line-pageviews", d: path(second) }));
+      chart.append(svg("path", { class: "line-visitors", d: path(first) }));
       if (n <= 40) {
         for (const [i, p] of series.entries()) {
           chart.append(svg("circle", {
-            class: "dot-visitors", cx: x(i), cy: y(p.visitors || 0), r: 3 }));
+            class: "dot-visitors", cx: x(i), cy: y(p[first] || 0), r: 3 }));
         }
       }
       // One hover target per bucket, with a native tooltip.
@@ -311,14 +382,15 @@
           x: Math.max(pad.left, x(i) - slot / 2), y: pad.top, width: slot, height: innerH,
         });
         target.append(svg("title", {}, `${bucketLabel(p.date, interval, true)}: `
-          + `${format.exact(p.visitors || 0)} visitors, ${format.exact(p.pageviews || 0)} pageviews`));
+          + `${format.exact(p[first] || 0)} ${first}`
+          + (second ? `, ${format.exact(p[second] || 0)} ${second}` : "")));
         hover.append(target);
       }
       chart.append(hover);
     }
     box.replaceChildren(chart);
     if (!totalVisitors && !totalPageviews) {
-      box.append(el("p", { class: "chart-empty", text: "No visitors in this period" }));
+      box.append(el("p", { class: "chart-empty", text: "No data in this period" }));
     }
   }
 
@@ -410,6 +482,111 @@
     $("filters-hint").hidden = state.filters.length > 0;
   }
 
+  // ---- saved and shared dashboards: any widget, drawn from its results ---------------------
+
+  const isNumber = (v) => typeof v === "number";
+  const LABELS = { arpu: "Revenue per visitor", dau: "Daily active", wau: "Weekly active",
+    mau: "Monthly active", conversion_rate: "Conversion", dropoff: "Drop-off",
+    bounce_rate: "Bounce", visit_duration: "Duration" };
+  const titleCase = (name) => LABELS[name]
+    || name.replace(/[_-]/g, " ").replace(/^./, (c) => c.toUpperCase());
+  const formatOf = (name) => (name.includes("rate") ? format.percent
+    : name.includes("duration") ? format.duration
+    : ["revenue", "average_order_value", "arpu"].includes(name) ? format.money
+    : name === "views_per_visit" || name === "stickiness" ? format.decimal : format.exact);
+
+  function numberWidget(results) {
+    const cards = [];
+    for (const [name, item] of Object.entries(results)) {
+      const kpi = KPIS.find((k) => k.metric === name)
+        || { metric: name, label: titleCase(name), format: formatOf(name),
+          lowerIsBetter: name === "bounce_rate" };
+      if (isNumber(item)) cards.push(kpiCard(kpi, { value: item }));
+      else if (item && isNumber(item.value)) cards.push(kpiCard(kpi, item));
+    }
+    return el("ul", { class: "kpis widget-kpis" }, ...cards);
+  }
+
+  function intervalOf(series, query) {
+    if (series.length && series[0].date.includes("T")) return "hour";
+    return query.interval === "week" || query.interval === "month" ? query.interval : "day";
+  }
+
+  function lineWidget(results, query) {
+    const series = Array.isArray(results) ? results : results.days || [];
+    const metrics = Object.keys(series[0] || {}).filter((k) => k !== "date" && isNumber(series[0][k]));
+    const box = el("div", { class: "chart" });
+    const interval = intervalOf(series, query);
+    const args = [pastBuckets(series, interval), interval, metrics.slice(0, 2)];
+    charts.set(box, args);
+    window.requestAnimationFrame(() => drawChart(box, ...args));
+    return box;
+  }
+
+  // Rows of a list (breakdowns, funnels, cohorts): the text column first, then numbers.
+  function tableWidget(results) {
+    const rows = Array.isArray(results) ? results : [];
+    if (!rows.length) {
+      return el("p", { class: "widget-empty", text: "No data for this period" });
+    }
+    const sample = rows[0];
+    const label = Object.keys(sample).find((k) => typeof sample[k] === "string") || "";
+    const rates = Array.isArray(sample.rates) ? sample.rates.map((_, i) => i) : [];
+    const numbers = Object.keys(sample).filter((k) => isNumber(sample[k]) && k !== "step")
+      .slice(0, rates.length ? 1 : 3);
+    const clickable = DIMENSION_LABELS[label] !== undefined;
+    const head = el("tr", {}, el("th", { scope: "col", text: DIMENSION_LABELS[label] || titleCase(label) }),
+      ...numbers.map((k) => el("th", { scope: "col", class: "num", text: titleCase(k) })),
+      ...rates.map((i) => el("th", { scope: "col", class: "num", text: `+${i}` })));
+    const body = rows.map((row) => {
+      const value = String(row[label] ?? "");
+      const cell = clickable
+        ? el("button", { type: "button", class: "row-filter", title: `Filter: ${value}`,
+          onclick: () => addFilter(label, value) }, displayValue(label, value))
+        : el("span", { class: "row-label", text: value });
+      return el("tr", { class: clickable ? "row" : "" }, el("td", { class: "label" }, cell),
+        ...numbers.map((k) => el("td", { class: "num", text: formatOf(k)(row[k] ?? 0) })),
+        ...rates.map((i) => el("td", { class: "num", text: format.percent(row.rates[i] ?? 0) })));
+    });
+    return el("table", {}, el("thead", {}, head), el("tbody", {}, ...body));
+  }
+
+  function widgetPanel(widget) {
+    const data = widget.data || {};
+    const results = data.results;
+    const query = widget.query || {};
+    let content;
+    if (widget.visualization === "number" && results && !Array.isArray(results)) {
+      content = numberWidget(results);
+    } else if (widget.visualization === "line") {
+      content = lineWidget(results, query);
+    } else if (results && !Array.isArray(results)) {
+      content = numberWidget(results);
+    } else {
+      content = tableWidget(results);
+    }
+    const wide = widget.visualization === "line" || widget.visualization === "number";
+    const kind = wide ? " wide" : widget.visualization === "cohort" ? " cohort" : "";
+    return el("section", { class: `panel list widget${kind}`,
+      "data-widget": widget.id, "aria-label": widget.title },
+      el("div", { class: "panel-head" }, el("h2", { text: widget.title })), content);
+  }
+
+  async function loadSaved(query, signal) {
+    const path = state.share ? `/api/v1/shared/${encodeURIComponent(state.share)}`
+      : `${projectPath()}/dashboards/${encodeURIComponent(state.dashboard)}`;
+    try {
+      const dashboard = await request(path, query, signal);
+      charts.clear();
+      $("saved-name").textContent = dashboard.name;
+      if (state.share) $("project-name").textContent = dashboard.name;
+      $("widgets").replaceChildren(...dashboard.widgets.map(widgetPanel));
+    } catch (error) {
+      if (!signal.aborted) $("widgets").replaceChildren();
+      showError("Dashboard", error);
+    }
+  }
+
   // ---- loading ----------------------------------------------------------------------------
 
   let controller = null;
@@ -422,6 +599,12 @@
     if (!$("kpis").children.length) placeholderKpis("…");
     document.body.classList.add("loading");
     const query = { period: state.period, filters: filterText(state.filters) };
+    if (state.share || state.dashboard) {
+      loadSaved(query, signal).then(() => {
+        if (!signal.aborted) document.body.classList.remove("loading");
+      });
+      return;
+    }
     const interval = INTERVALS[state.period];
     const load = (where, request, render, fail) => request.then(render, (error) => {
       if (!signal.aborted) fail();
@@ -444,7 +627,7 @@
   let realtimeController = null;
 
   async function pollRealtime() {
-    if (document.hidden) return;
+    if (document.hidden || !state.key) return;
     if (realtimeController) realtimeController.abort();
     realtimeController = new AbortController();
     // realtime accepts session-attribute filters only; the others do not apply to it.
@@ -470,15 +653,73 @@
     pollRealtime();
   }
 
-  function start() {
-    if (!state.project || !state.key) {
-      $("setup").hidden = false;
+  function showView() {
+    const saved = Boolean(state.share || state.dashboard);
+    $("dashboard").hidden = saved;
+    $("saved").hidden = !saved;
+  }
+
+  // The project's name and zone, and its saved dashboards in the view picker.
+  async function loadProject() {
+    try {
+      const project = await request(projectPath(), {});
+      $("project-name").textContent = project.name;
+      $("project-name").title = project.id;
+      state.timezone = project.timezone;
+    } catch (error) {
+      showError("Project", error);
+    }
+    try {
+      const dashboards = await request(`${projectPath()}/dashboards`, {});
+      const picker = $("view");
+      picker.replaceChildren(el("option", { value: "", text: "Overview" }),
+        ...dashboards.map((d) => el("option", { value: d.id, text: d.name })));
+      picker.value = state.dashboard;
+      $("view-picker").hidden = dashboards.length === 0;
+      picker.addEventListener("change", () => {
+        state.dashboard = picker.value;
+        showView();
+        changed();
+      });
+    } catch (error) {
+      showError("Dashboards", error);
+    }
+  }
+
+  function showLogin() {
+    $("setup").hidden = false;
+    $("realtime").hidden = true;
+    $("periods").hidden = true;
+    $("login-project").value = state.project;
+    $("login").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const project = $("login-project").value.trim();
+      const key = $("login-key").value.trim();
+      if (!project || !key) return;
+      storeKey(project, key);
+      window.location.assign(`/?project=${encodeURIComponent(project)}`);
+    });
+  }
+
+  async function start() {
+    if (MODE === "gone") {
       $("realtime").hidden = true;
       $("periods").hidden = true;
       return;
     }
-    $("dashboard").hidden = false;
-    $("project-name").textContent = state.project;
+    if (MODE === "share") {
+      $("realtime").hidden = true;
+      $("filters-hint").textContent = "A shared dashboard, read-only. Click a row to filter it.";
+    } else {
+      state.key = takeKey();
+      if (!state.project || !state.key) {
+        showLogin();
+        return;
+      }
+      await loadProject();
+    }
+    $("filters").hidden = false;
+    showView();
     for (const input of document.querySelectorAll("input[name=period]")) {
       input.checked = input.value === state.period;
       input.addEventListener("change", () => { state.period = input.value; changed(); });
@@ -494,6 +735,7 @@
       window.clearTimeout(resizeTimer);
       resizeTimer = window.setTimeout(() => {
         if (lastSeries) renderChart(lastSeries.series, lastSeries.interval);
+        for (const [box, args] of charts) drawChart(box, ...args);
       }, 150);
     });
   }
