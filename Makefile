@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt py
 PORT ?= 8000
 EVENTS ?= 100000
 
-.PHONY: help install demo stop dev test test-fast worker migrate seed bench bench-quick up
+.PHONY: help install demo stop dev test test-fast worker migrate seed screenshots bench bench-quick up
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,11 +44,17 @@ migrate: install  ## Apply database migrations
 up:  ## Start the local PostgreSQL and Redis servers when they are not running
 	bash scripts/services-up.sh
 
-test: install  ## Run the whole test suite against real PostgreSQL and Redis
+test: install  ## Run the whole test suite against real PostgreSQL and Redis (and Chromium)
+	bash scripts/browser-up.sh
 	$(BIN)/python -m pytest -n 2
 
 test-fast: install  ## Run the tests, stopping at the first failure
+	bash scripts/browser-up.sh
 	$(BIN)/python -m pytest -x -n 2
+
+screenshots: install  ## Browser tests that write docs/dashboard.png and docs/share.png
+	bash scripts/browser-up.sh
+	SIGHTLINE_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/browser/test_dashboard.py
 
 bench: install  ## Full benchmark (10M events); writes docs/benchmarks.md
 	$(BIN)/sightline bench
