@@ -29,6 +29,14 @@ from sightline.problems import InvalidParameter
 CSV = "text/csv; charset=utf-8"
 FORMATS = ("json", "csv")
 Row = dict[str, Any]
+# For /docs: the `format` parameter and the CSV alternative of a 200 answer
+FORMAT_PARAMETER = {
+    "name": "format", "in": "query", "required": False,
+    "description": "csv: RFC 4180 CSV of `results` with a header row (as `Accept: text/csv`)",
+    "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+}
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"},
+                            "example": "page,visitors,pageviews\r\n/,1062,1892\r\n"}}
 
 
 def wants_csv(request: Request) -> bool:

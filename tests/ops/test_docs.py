@@ -29,6 +29,8 @@ async def test_openapi_declares_the_bearer_scheme_and_typed_bodies(client):
     paths = schema["paths"]
     stats = paths["/api/v1/projects/{project_id}/stats/pages"]["get"]
     assert stats["security"] == [{"HTTPBearer": []}]
+    assert "format" in [p["name"] for p in stats["parameters"]]
+    assert set(stats["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     assert paths["/api/v1/projects"]["post"]["security"] == [{"HTTPBearer": []}]
     query = paths["/api/v1/projects/{project_id}/query"]["post"]["requestBody"]
     body = query["content"]["application/json"]["schema"]

@@ -11,7 +11,7 @@ from sightline.dashboards.schemas import (
     WidgetOrder, WidgetOut, WidgetUpdate,
 )
 from sightline.db import DbSession
-from sightline.exports import query_items
+from sightline.exports import CSV_CONTENT, FORMAT_PARAMETER, query_items
 
 router = APIRouter(tags=["dashboards"])
 BASE = "/api/v1/projects/{project_id}/dashboards"
@@ -26,7 +26,9 @@ WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **PROBLEMS, 400: {"description": "Invalid dashboard-level parameter"},
+    200: {"description": "JSON, or CSV of every widget's rows", "content": CSV_CONTENT},
 }
+WITH_FORMAT = {"parameters": [FORMAT_PARAMETER]}
 
 
 @router.post(BASE, response_model=DashboardOut, status_code=201, responses=WRITE_PROBLEMS)
@@ -40,7 +42,7 @@ async def list_dashboards(project_id: str, key: ReadKey, db: DbSession) -> list[
     return await service.list_dashboards(db, key.project_id)
 
 
-@router.get(ONE, responses=READ_PROBLEMS,
+@router.get(ONE, responses=READ_PROBLEMS, openapi_extra=WITH_FORMAT,
             summary="A dashboard with every widget's data for date_from, date_to, period, tz, "
                     "filters")
 async def get_dashboard(project_id: str, dashboard_id: str, request: Request, key: ReadKey,
@@ -78,6 +80,7 @@ async def reorder_widgets(project_id: str, dashboard_id: str, body: WidgetOrder,
 
 
 @router.get(ONE + "/widgets/{widget_id}", responses=READ_PROBLEMS,
+            openapi_extra=WITH_FORMAT,
             summary="One widget with its data for date_from, date_to, period, tz, filters "
                     "(CSV with Accept: text/csv or format=csv)")
 async def get_widget(project_id: str, dashboard_id: str, widget_id: str, request: Request,
@@ -120,7 +123,8 @@ async def revoke_share(project_id: str, dashboard_id: str, share_id: str, key: A
     return Response(status_code=204)
 
 
-@router.get("/api/v1/shared/{token}", responses={**READ_PROBLEMS, 404: {
-    "description": "Unknown, revoked or expired token"}}, summary="A shared dashboard, without a key")
+@router.get("/api/v1/shared/{token}", openapi_extra=WITH_FORMAT,
+            responses={**READ_PROBLEMS, 404: {"description": "Unknown, revoked or expired token"}},
+            summary="A shared dashboard, without a key")
 async def get_shared(token: str, request: Request, db: DbSession) -> Response:
     return await service.serve_shared(request, db, token, query_items(request))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sightline.auth.deps import ReadKey
-from sightline.exports import query_items
+from sightline.exports import CSV_CONTENT, FORMAT_PARAMETER, query_items
 from sightline.stats import service
 from sightline.stats.bodies import QueryBody
 from sightline.stats.reports import ENTRIES, NAMES, Param, Report
@@ -38,15 +38,17 @@ def parameter_schema(param: Param) -> dict[str, Any]:
 
 
 def openapi_parameters(entry: Report) -> list[dict[str, Any]]:
-    return [{"name": p.name, "in": "query", "required": p.required, "description": p.description,
-             "schema": parameter_schema(p), **({"explode": True} if p.read == "steps" else {})}
-            for p in entry.documented_params()]
+    return [*({"name": p.name, "in": "query", "required": p.required,
+               "description": p.description, "schema": parameter_schema(p),
+               **({"explode": True} if p.read == "steps" else {})}
+              for p in entry.documented_params()), FORMAT_PARAMETER]
 
 
 def responses(entries: list[Report]) -> dict[int | str, dict[str, Any]]:
     """The response model of the route's report (of any of them, for utm/{param})."""
     model: Any = Union[tuple(entry.response for entry in entries)]  # noqa: UP007
-    return {200: {"model": model, "description": entries[0].summary}, **PROBLEMS}
+    return {200: {"model": model, "description": entries[0].summary, "content": CSV_CONTENT},
+            **PROBLEMS}
 
 
 def add_stats_route(entries: list[Report]) -> None:
