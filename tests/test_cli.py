@@ -58,3 +58,20 @@ def test_project_create_list_delete(database_url):
     assert project["id"] not in [p["id"] for p in listed]
     assert one_line_failure(run(database_url, "project", "delete", project["id"], "--yes")) == \
         f"error: Project {project['id']} not found"
+
+
+def test_a_busy_or_restarting_server_is_one_line_too():
+    from asyncpg.exceptions import CannotConnectNowError, TooManyConnectionsError
+    from sqlalchemy.exc import DBAPIError
+
+    from sightline.cli_errors import one_line_error
+    from sightline.settings import Settings
+
+    settings = Settings(database_url="postgresql://postgres@db.example:5433/shop")
+    busy = DBAPIError("connect", {}, TooManyConnectionsError("sorry"))
+    assert one_line_error(busy, settings) == (
+        "db.example:5433/shop: the server has too many connections open; try again shortly")
+    starting = DBAPIError("connect", {}, CannotConnectNowError("starting"))
+    assert one_line_error(starting, settings) == (
+        "db.example:5433/shop: the server is starting or shutting down; try again shortly")
+    assert one_line_error(ValueError("a bug"), settings) is None  # a bug keeps its traceback

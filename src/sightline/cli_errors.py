@@ -13,6 +13,8 @@ HINTS = {
     "InvalidPasswordError": "the password was refused",
     "InvalidAuthorizationSpecificationError": "the user was refused",
     "UndefinedTableError": "the schema is missing: run `sightline migrate`",
+    "TooManyConnectionsError": "the server has too many connections open; try again shortly",
+    "CannotConnectNowError": "the server is starting or shutting down; try again shortly",
 }
 
 
