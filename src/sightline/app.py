@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.auth.deps import check_credential
 from sightline.bench.endpoints import router as bench_router
@@ -12,8 +13,9 @@ from sightline.bodies import BodyGate
 from sightline.cache.endpoints import MAX_BODY as WEBHOOK_MAX_BODY
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
+from sightline.cache.store import CacheStore
 from sightline.dashboards.endpoints import router as dashboards_router
-from sightline.auth.ratelimit import TokenBuckets
+from sightline.auth.ratelimit import RateLimiter, TokenBuckets
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
 from sightline.graphql.schema import router as graphql_router
@@ -21,9 +23,11 @@ from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
 from sightline.ops.docs import install_docs
 from sightline.ops.endpoints import router as ops_router
-from sightline.ops.metrics import Metrics, MetricsMiddleware, install_query_counter
+from sightline.ops.metrics import (Metrics, MetricsMiddleware, install_query_counter,
+                                   process_exited, sample_forever)
 from sightline.problems import ProblemMiddleware, install_problem_handlers
 from sightline.projects.endpoints import instance_router, router as projects_router
+from sightline.replicas.router import ReadRouter, Replica, replica_name
 from sightline.reports.endpoints import router as reports_router
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
@@ -35,6 +39,16 @@ from sightline.worker.loop import work_forever
 
 def database_url(settings: Settings) -> str:
     return settings.database_url or ensure_embedded_database(settings.data_dir)
+
+
+def open_read_router(primary: AsyncEngine, settings: Settings, store: CacheStore,
+                     metrics: Metrics) -> ReadRouter:
+    replicas = []
+    for url in settings.database_read_urls:
+        engine = create_engine(url, settings, pool_size=settings.replicas.pool_size)
+        install_query_counter(engine)
+        replicas.append(Replica(replica_name(url), engine))
+    return ReadRouter(primary, replicas, settings.replicas, store, metrics)
 
 
 @asynccontextmanager
@@ -49,16 +63,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     install_query_counter(engine)
     state.cache = open_cache(settings, state.metrics)
+    state.rate_limiter = RateLimiter(TokenBuckets(settings.rate_limit.requests_per_second,
+                                                  settings.rate_limit.burst),
+                                     settings.redis_url, settings.cache)
+    await state.cache.backend.connect()
+    await state.rate_limiter.connect()
+    state.read_router = open_read_router(engine, settings, state.cache, state.metrics)
+    monitor = asyncio.create_task(state.read_router.check_forever())
+    sampler = asyncio.create_task(sample_forever(state.metrics))
     state.job_signal = asyncio.Event()
     in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker))
                   if settings.in_process_worker else None)
     try:
         yield
     finally:
+        sampler.cancel()
+        monitor.cancel()
         if in_process is not None:
             in_process.cancel()
+        await state.read_router.close()
+        await state.rate_limiter.close()
         await state.cache.close()
         await engine.dispose()
+        process_exited()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,8 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     state = state_of(app)
     state.settings = settings
-    state.rate_limiter = TokenBuckets(settings.rate_limit.requests_per_second,
-                                      settings.rate_limit.burst)
     state.metrics = Metrics()
     install_problem_handlers(app)
     # outermost last: request id, metrics, the error boundary, then the body gate

@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -62,12 +63,28 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Run the API server (uvicorn)."""
+    """Run the API server (uvicorn). Its worker processes share one metrics directory, so
+    /metrics reports the whole server whichever process answers."""
+    with metrics_directory():
+        settings = get_settings()
+        if settings.embedded:
+            resolved_url(settings)  # start and migrate the embedded database once, before workers
+        run_server(settings, host, port, workers)
 
-    settings = get_settings()
-    if settings.embedded:
-        resolved_url(settings)  # start and migrate the embedded database once, before workers
-    run_server(settings, host, port, workers)
+
+@contextmanager
+def metrics_directory() -> Iterator[None]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for this server's processes, removed at exit (one the
+    operator set is used as it is). Set before prometheus_client is first imported."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="sightline-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:

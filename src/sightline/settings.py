@@ -3,10 +3,10 @@
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class DatabaseSettings(BaseModel):
@@ -14,6 +14,15 @@ class DatabaseSettings(BaseModel):
     max_overflow: int = 4
     pool_timeout: float = 1.0  # no pooled connection within this: 503, never a long queue
     statement_timeout_ms: int = 30_000
+
+
+class ReplicaSettings(BaseModel):
+    max_lag: timedelta = timedelta(seconds=5)  # a replica further behind leaves rotation
+    read_wait: timedelta = timedelta(milliseconds=250)  # for the project's newest write, then
+    # the read goes to the primary
+    check_every: timedelta = timedelta(milliseconds=500)
+    check_timeout: timedelta = timedelta(seconds=1)
+    pool_size: int = 8
 
 
 class CacheSettings(BaseModel):
@@ -68,6 +77,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production", "test"] = "development"
     database_url: str | None = None
+    # streaming replicas for stats, dashboards and GraphQL: comma-separated URLs
+    database_read_urls: Annotated[list[str], NoDecode] = []
     redis_url: str | None = None
     data_dir: Path = Path(".data")
     webhook_secret: SecretStr = SecretStr("")
@@ -75,6 +86,7 @@ class Settings(BaseSettings):
     log_json: bool = False
     worker_in_process: bool | None = None
     database: DatabaseSettings = DatabaseSettings()
+    replicas: ReplicaSettings = ReplicaSettings()
     cache: CacheSettings = CacheSettings()
     ingest: IngestSettings = IngestSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
@@ -91,6 +103,12 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+asyncpg://" + url.removeprefix(prefix)
         return url
+
+    @field_validator("database_read_urls", mode="before")
+    @classmethod
+    def split_urls(cls, urls: str | list[str]) -> list[str]:
+        listed = urls.split(",") if isinstance(urls, str) else urls
+        return [cls.async_driver(url.strip()) for url in listed if url.strip()]  # type: ignore[misc]
 
     @property
     def embedded(self) -> bool:

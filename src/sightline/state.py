@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from sightline.auth.deps import Principal
-    from sightline.auth.ratelimit import TokenBuckets
+    from sightline.auth.ratelimit import RateLimiter
     from sightline.cache.store import CacheStore
     from sightline.ops.metrics import Metrics
     from sightline.projects.schemas import ProjectOut
+    from sightline.replicas.router import ReadRouter
     from sightline.settings import Settings
     from sightline.ttlcache import TtlCache
 
@@ -29,13 +30,14 @@ if TYPE_CHECKING:
 class AppState(Protocol):
     settings: Settings
     metrics: Metrics
-    rate_limiter: TokenBuckets
     # set by the lifespan
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     key_cache: TtlCache[bytes, Principal | None]
     project_cache: TtlCache[str, ProjectOut]
     cache: CacheStore
+    rate_limiter: RateLimiter
+    read_router: ReadRouter  # stats reads: a replica that has the project's writes, or the primary
     job_signal: asyncio.Event  # wakes the in-process worker
 
 

@@ -55,7 +55,7 @@ async def resolve_principal(request: Request, key: str) -> Principal:
     principal = await state.key_cache.get_or_load(key_hash, lookup)
     if principal is None:
         raise Unauthorized("Unknown API key")
-    state.rate_limiter.take(key_hash)
+    await state.rate_limiter.take(key_hash)
     request.state.principal = (key, principal)
     return principal
 

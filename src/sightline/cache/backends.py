@@ -11,13 +11,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
 from redis.exceptions import NoScriptError
-from redis.backoff import NoBackoff
 
+from sightline.cache.client import close_redis, open_redis
 from sightline.settings import CacheSettings
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +61,10 @@ class CacheBackend(Protocol):
 
     async def drop(self, prefix: str) -> int: ...
 
+    async def position(self, versions: str) -> int | None: ...
+
+    async def advance_position(self, versions: str, position: int, incarnation: str) -> None: ...
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -98,6 +99,14 @@ if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL'
 return 1
 """
 
+# The project's newest committed WAL position (read replicas wait for it), never moved back.
+ADVANCE_POSITION = """
+redis.call('HSETNX', KEYS[1], 'inc', ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], 'lsn') or '-1')
+if tonumber(ARGV[1]) > current then redis.call('HSET', KEYS[1], 'lsn', ARGV[1]) end
+return 1
+"""
+
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
@@ -110,17 +119,12 @@ class RedisBackend:
     name = "redis"
 
     def __init__(self, url: str, settings: CacheSettings):
-        retry = Retry(NoBackoff(), 0)
-        self.pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=settings.max_connections, timeout=settings.pool_timeout,
-            socket_timeout=settings.socket_timeout, socket_connect_timeout=settings.socket_timeout,
-            retry=retry,
-        )
-        self.client = aioredis.Redis(connection_pool=self.pool, retry=retry)
+        self.client = open_redis(url, settings)
         self.lookup_sha = hashlib.sha1(LOOKUP.encode()).hexdigest()
         self.bump_script = self.client.register_script(BUMP)
         self.store_script = self.client.register_script(STORE_AND_UNLOCK)
         self.release_script = self.client.register_script(RELEASE)
+        self.position_script = self.client.register_script(ADVANCE_POSITION)
 
     async def lookup(self, entry: str, versions: str, epoch: str, fields: list[str]) -> Lookup:
         try:
@@ -168,12 +172,18 @@ class RedisBackend:
             dropped += await self.client.unlink(*batch)
         return dropped
 
+    async def position(self, versions: str) -> int | None:
+        value = await self.client.hget(versions, "lsn")
+        return int(value) if value is not None else None
+
+    async def advance_position(self, versions: str, position: int, incarnation: str) -> None:
+        await self.position_script(keys=[versions], args=[position, incarnation])
+
     async def ping(self) -> None:
         await self.client.ping()
 
     async def close(self) -> None:
-        await self.client.aclose()
-        await self.pool.aclose()
+        await close_redis(self.client)
 
 
 class MemoryBackend:
@@ -246,6 +256,15 @@ class MemoryBackend:
             self.values.pop(key, None)
             self.hashes.pop(key, None)
         return len(keys)
+
+    async def position(self, versions: str) -> int | None:
+        value = self.hashes.get(versions, {}).get("lsn")
+        return int(value) if value is not None else None
+
+    async def advance_position(self, versions: str, position: int, incarnation: str) -> None:
+        table = self.hashes.setdefault(versions, {"inc": incarnation})
+        if position > as_int(table.get("lsn", -1)):
+            table["lsn"] = str(position)
 
     async def ping(self) -> None:
         return None

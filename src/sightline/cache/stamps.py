@@ -1,6 +1,8 @@
 """Cache stamps after commit: a service that changes data registers what changed on its session,
 and the cache learns it once the transaction is committed (sightline.db.after_commit), never
-before (a reader could cache the old numbers as new) nor after a rollback."""
+before (a reader could cache the old numbers as new) nor after a rollback. With read replicas,
+the primary's WAL position is recorded first, so that a read following the stamp waits for a
+replica that has the change (sightline.replicas.router)."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -8,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sightline.db import after_commit
+from sightline.replicas.router import record_position
 from sightline.state import AppState
 
 if TYPE_CHECKING:
@@ -18,6 +21,8 @@ def events_committed(db: AsyncSession, project_id: str, touched: "TimeSpan | Non
     """Events were stored; `touched` spans every instant whose derived data changed (None:
     nothing changed, e.g. a batch of duplicates)."""
     async def stamp(state: AppState) -> None:
+        if touched is not None:
+            await record_position(state, project_id)
         await state.cache.events_committed(project_id, touched)
 
     after_commit(db, stamp)
@@ -25,6 +30,7 @@ def events_committed(db: AsyncSession, project_id: str, touched: "TimeSpan | Non
 
 def data_changed(db: AsyncSession, project_id: str, start: datetime, end: datetime) -> None:
     async def stamp(state: AppState) -> None:
+        await record_position(state, project_id)
         await state.cache.data_changed(project_id, start, end)
 
     after_commit(db, stamp)
@@ -33,6 +39,7 @@ def data_changed(db: AsyncSession, project_id: str, start: datetime, end: dateti
 def project_changed(db: AsyncSession, project_id: str) -> None:
     """Something every result of the project may depend on changed (goals, an outside edit)."""
     async def stamp(state: AppState) -> None:
+        await record_position(state, project_id)
         await state.cache.project_changed(project_id)
 
     after_commit(db, stamp)

@@ -143,6 +143,19 @@ class CacheStore:
             if self.recovery is None or self.recovery.done():
                 self.recovery = asyncio.create_task(self.keep_recovering())
 
+    async def record_position(self, project_id: str, position: int) -> None:
+        """The primary's WAL position after a commit of the project that reads must reflect."""
+        versions = keys.versions_key(self.prefix, project_id)
+        await self.call("position", lambda: self.backend.advance_position(
+            versions, position, self.incarnation), None)
+
+    async def commit_position(self, project_id: str) -> int | None:
+        """The newest recorded position (None: unknown, so a read must use the primary)."""
+        if self.degraded:
+            return None
+        versions = keys.versions_key(self.prefix, project_id)
+        return await self.call("position", lambda: self.backend.position(versions), None)
+
     async def keep_recovering(self) -> None:
         """Bump the epoch as soon as the backend is back, even if no request comes."""
         while not await self.recover():

@@ -1,5 +1,5 @@
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.responses import Response
 
@@ -17,9 +17,9 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
     """Ready when the database answers. A degraded cache (Redis down or changes not yet
-    re-announced) is reported but keeps the instance ready: requests are served from the
-    database meanwhile."""
-    checks: dict[str, str] = {}
+    re-announced) or a read replica out of rotation (lagging, unavailable) is reported but keeps
+    the instance ready: requests are served from the database (the primary) meanwhile."""
+    checks: dict[str, object] = {}
     try:
         async with app_state(request).engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -29,6 +29,8 @@ async def readyz(request: Request) -> Response:
     cache = app_state(request).cache
     checks["cache"] = "ok" if await cache.ping() and not cache.degraded else "degraded"
     checks["cache_backend"] = cache.backend.name
+    if replicas := app_state(request).read_router.states():
+        checks["replicas"] = replicas
     ready = checks["database"] == "ok"
     status = ("ready" if checks["cache"] == "ok" else "degraded") if ready else "unavailable"
     return json_response({"status": status, "checks": checks}, status_code=200 if ready else 503)
@@ -36,5 +38,4 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(app_state(request).metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)
+    return Response(app_state(request).metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

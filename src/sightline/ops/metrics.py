@@ -2,16 +2,21 @@
 request (counted by a SQLAlchemy cursor listener into a per-request context variable).
 
 Each app has its own registry (tests build several apps in one process). With several worker
-processes, each process exposes its own numbers.
+processes (`sightline serve --workers N`), the server points PROMETHEUS_MULTIPROC_DIR at a fresh
+directory before the workers start: every process writes its samples there, and /metrics, in
+whichever process answers, adds them up (gauges: the highest value among live processes).
 """
 
+import asyncio
+import os
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,14 +53,54 @@ class Metrics:
             ["operation"], registry=self.registry)
         self.cache_degraded = Gauge(
             "sightline_cache_degraded", "1 while the cache backend is unreachable (circuit open)",
-            registry=self.registry)
+            registry=self.registry, multiprocess_mode="livemax")
         self.cache_backend = Gauge(
             "sightline_cache_backend_info", "The cache backend in use", ["backend"],
-            registry=self.registry)
+            registry=self.registry, multiprocess_mode="livemax")
+        self.replica_in_rotation = Gauge(
+            "sightline_replica_in_rotation", "1 while a read replica serves reads", ["replica"],
+            registry=self.registry, multiprocess_mode="livemin")
+        self.replica_lag = Gauge(
+            "sightline_replica_lag_seconds", "How far a read replica's replay is behind",
+            ["replica"], registry=self.registry, multiprocess_mode="livemax")
+        self.reads = Counter(
+            "sightline_database_reads", "Stats reads by the server that answered them and why",
+            ["target", "reason"], registry=self.registry)
+        self.samplers: list[Callable[[], None]] = []
 
     def watch_cache(self, backend: str, degraded: Callable[[], bool]) -> None:
         self.cache_backend.labels(backend=backend).set(1)
-        self.cache_degraded.set_function(lambda: float(degraded()))
+        self.samplers.append(lambda: self.cache_degraded.set(float(degraded())))
+
+    def sample(self) -> None:
+        """Set the gauges that describe this process's state (before a scrape, and every
+        second, so that other processes' scrapes see it too)."""
+        for sampler in self.samplers:
+            sampler()
+
+    def exposition(self) -> bytes:
+        self.sample()
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+async def sample_forever(metrics: Metrics, every: float = 1.0) -> None:
+    while True:
+        metrics.sample()
+        await asyncio.sleep(every)
+
+
+def process_exited() -> None:
+    """Drop this process's live gauges from the shared directory (its counters stay counted)."""
+    if multiprocess_dir() is not None:
+        mark_process_dead(os.getpid())
 
 
 def install_query_counter(engine: AsyncEngine) -> None:

@@ -15,7 +15,7 @@ from sightline.models import Goal
 from sightline.problems import InvalidParameter
 from sightline.projects import service as projects
 from sightline.projects.schemas import ProjectOut
-from sightline.state import app_state
+from sightline.replicas.router import read_engine
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
 from sightline.stats.planner import run_report
@@ -48,9 +48,12 @@ async def serve_report(request: Request, project_id: str, report: str,
     project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     query = parse_query(report, items, project.timezone, now)
+
+    async def computed() -> dict[str, Any]:
+        return await compute(await read_engine(request, project_id), project, query, now)
+
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
-                         dependency_span(query),
-                         lambda: compute(app_state(request).engine, project, query, now))
+                         dependency_span(query), computed)
 
 
 def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
@@ -80,7 +83,7 @@ async def compute_many(request: Request, project_id: str, queries: list[StatsQue
                        now: datetime) -> list[dict[str, Any]]:
     """The response of every query ({"results", "meta"}), computed together (dashboards)."""
     project = await projects.cached_project(request, project_id)
-    engine = app_state(request).engine
+    engine = await read_engine(request, project_id)
     goals = await goals_for(engine, project_id, queries)
     ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
     results = await asyncio.gather(*(run_report(ctx, q) for q in queries))
