@@ -44,13 +44,13 @@ migrate: install  ## Apply database migrations
 up:  ## Start the local PostgreSQL and Redis servers when they are not running
 	bash scripts/services-up.sh
 
-test: install  ## Run the whole test suite against real PostgreSQL and Redis (and Chromium)
+test: install  ## Run the whole test suite against real PostgreSQL and Redis (and Chromium; the -m cluster scale-out suite too)
 	bash scripts/browser-up.sh
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: install  ## Run the tests, stopping at the first failure
 	bash scripts/browser-up.sh
-	$(BIN)/python -m pytest -x -n 2
+	$(BIN)/python -m pytest -x -n 2 --dist loadgroup
 
 screenshots: install  ## Browser tests that write docs/dashboard.png and docs/share.png
 	bash scripts/browser-up.sh

@@ -13,7 +13,7 @@ import time
 import structlog
 
 from sightline.cache.breaker import CircuitBreaker
-from sightline.cache.client import close_redis, open_redis
+from sightline.cache.client import close_redis, connect_redis, open_redis
 from sightline.cache.store import BACKEND_ERRORS
 from sightline.problems import RateLimited
 from sightline.settings import CacheSettings
@@ -134,6 +134,10 @@ class RateLimiter:
         if self.breaker.success():
             log.info("ratelimit.recovered")
         return int(granted), float(left)
+
+    async def connect(self) -> None:
+        if self.client is not None:
+            await connect_redis(self.client)
 
     async def close(self) -> None:
         if self.client is not None:

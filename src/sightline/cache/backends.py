@@ -5,6 +5,7 @@ Backends are thin and dumb: the rules (validity, single flight, stale serving, b
 into misses.
 """
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from redis.exceptions import NoScriptError
 
-from sightline.cache.client import close_redis, open_redis
+from sightline.cache.client import close_redis, connect_redis, is_cluster, open_redis
 from sightline.settings import CacheSettings
 
 
@@ -67,6 +68,8 @@ class CacheBackend(Protocol):
 
     async def ping(self) -> None: ...
 
+    async def connect(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -83,6 +86,13 @@ if #ARGV > 0 then
 end
 return {blob or false, meta[1] or false, meta[2] or false, meta[3] or false, newest}
 """
+
+# On a Redis Cluster with replicas, a failover may lose the last changes the failed master had
+# not yet replicated. The promoted replica has a new replication id: made part of the
+# incarnation, it invalidates every entry stored before the failover.
+LOOKUP_FAILOVER = LOOKUP.replace("meta[2] or false", (
+    "(meta[2] and (meta[2] .. '@' .. "
+    "string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)'))) or false"))
 
 BUMP = """
 redis.call('HSETNX', KEYS[1], 'inc', ARGV[1])
@@ -120,7 +130,9 @@ class RedisBackend:
 
     def __init__(self, url: str, settings: CacheSettings):
         self.client = open_redis(url, settings)
-        self.lookup_sha = hashlib.sha1(LOOKUP.encode()).hexdigest()
+        self.cluster = is_cluster(url)
+        self.lookup_text = LOOKUP_FAILOVER if self.cluster else LOOKUP
+        self.lookup_sha = hashlib.sha1(self.lookup_text.encode()).hexdigest()
         self.bump_script = self.client.register_script(BUMP)
         self.store_script = self.client.register_script(STORE_AND_UNLOCK)
         self.release_script = self.client.register_script(RELEASE)
@@ -130,11 +142,17 @@ class RedisBackend:
         try:
             return await self.lookup_once(entry, versions, epoch, fields)
         except NoScriptError:
-            await self.client.script_load(LOOKUP)  # a restarted Redis forgot the script
+            await self.client.script_load(self.lookup_text)  # a restarted Redis forgot it
             return await self.lookup_once(entry, versions, epoch, fields)
 
     async def lookup_once(self, entry: str, versions: str, epoch: str,
                           fields: list[str]) -> Lookup:
+        if self.cluster:  # the entry's slot and the epoch's: two nodes, asked at once
+            (blob, seq, incarnation, ingested_at, newest), current_epoch = await asyncio.gather(
+                self.client.evalsha(self.lookup_sha, 2, entry, versions, *fields),
+                self.client.get(epoch))
+            return Lookup(blob, as_int(seq), as_str(incarnation) or "", as_str(ingested_at),
+                          as_int(newest), as_int(current_epoch))
         # EVALSHA directly: a pipelined Script object would first ask SCRIPT EXISTS every time
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.evalsha(self.lookup_sha, 2, entry, versions, *fields)
@@ -181,6 +199,9 @@ class RedisBackend:
 
     async def ping(self) -> None:
         await self.client.ping()
+
+    async def connect(self) -> None:
+        await connect_redis(self.client)
 
     async def close(self) -> None:
         await close_redis(self.client)
@@ -267,6 +288,9 @@ class MemoryBackend:
             table["lsn"] = str(position)
 
     async def ping(self) -> None:
+        return None
+
+    async def connect(self) -> None:
         return None
 
     async def close(self) -> None:

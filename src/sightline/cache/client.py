@@ -15,6 +15,9 @@ from redis.backoff import NoBackoff
 from sightline.settings import CacheSettings
 
 CLUSTER_SCHEME = "redis+cluster://"
+# While redis-py's cluster client rebuilds its view of the cluster (first use, a failover), a
+# command may find its connection closed under it and fail with these instead of a RedisError.
+CLIENT_ERRORS = (RuntimeError, AttributeError)
 RedisClient: TypeAlias = aioredis.Redis | RedisCluster
 
 
@@ -37,6 +40,15 @@ def open_redis(url: str, settings: CacheSettings) -> RedisClient:
         retry=retry,
     )
     return aioredis.Redis(connection_pool=pool, retry=retry)
+
+
+async def connect_redis(client: RedisClient) -> None:
+    """Learn the cluster's layout before requests arrive together (a cold cluster client
+    that many requests use at once fails some of them). Failures are left to the first use."""
+    try:
+        await client.ping()
+    except Exception:  # noqa: BLE001 - Redis down at start: the breaker handles it later
+        return
 
 
 async def close_redis(client: RedisClient) -> None:

@@ -15,18 +15,19 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import structlog
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from sightline.cache import keys
 from sightline.cache.backends import CacheBackend, Lookup
 from sightline.cache.breaker import CircuitBreaker
+from sightline.cache.client import CLIENT_ERRORS
 from sightline.ingest.service import TimeSpan
 from sightline.ops.metrics import Metrics
 from sightline.settings import CacheSettings
 
 log = structlog.get_logger()
 T = TypeVar("T")
-BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
+BACKEND_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError, *CLIENT_ERRORS)
 
 
 class CacheStore:

@@ -158,7 +158,7 @@ class ReadRouter:
                 min(replica.lag_seconds, 1e9))
 
     async def check_forever(self) -> None:
-        while True:
+        while self.replicas:
             await self.check()
             await asyncio.sleep(self.settings.check_every.total_seconds())
 
