@@ -11,14 +11,15 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from sightline.app import create_app
 from sightline.db import make_sessionmaker
 from sightline.migrate import upgrade_to_head
 from sightline.settings import RateLimitSettings, Settings
-from tests import services
+from tests import services, tenancy
 
 
 ADMIN_TOKEN = "sightline-test-instance-admin-token"
@@ -93,3 +94,22 @@ def engine(app: object) -> AsyncEngine:
 async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with make_sessionmaker(engine)() as session:
         yield session
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def product_statements() -> Iterator[None]:
+    """Record every data statement the product sends while this test process runs, and check
+    at the end that each one constrains every tenant table by project (Citus readiness)."""
+    recorded: set[str] = set()
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if tenancy.is_product_statement(statement):
+            recorded.add(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield
+    event.remove(Engine, "before_cursor_execute", record)
+    if problems := tenancy.unscoped(recorded):
+        pytest.fail("statements that do not constrain every table by project_id:\n"
+                    + "\n\n".join(problems), pytrace=False)
