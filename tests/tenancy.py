@@ -19,7 +19,9 @@ import sightline
 from sightline.db import Base
 
 SOURCE = str(Path(sightline.__file__).parent)
+MIGRATIONS, MIGRATE = f"{SOURCE}/migrations/", f"{SOURCE}/migrate.py"
 TESTS = str(Path(__file__).parent)
+RECORDERS = (__file__, str(Path(__file__).with_name("conftest.py")))  # not the statement's origin
 DATA = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
 KEY = "project_id"
 PROJECT_TABLE = "project"  # distributed by its own id
@@ -37,6 +39,8 @@ INSTANCE_STATEMENTS = {
         "a key names its project: api_key is a reference table (small, copied to every node)",
     "SELECT share_token.project_id, share_token.dashboard_id FROM share_token WHERE":
         "a share link names its project: share_token is a reference table",
+    "INSERT INTO job (project_id, task, payload, status, attempts) SELECT DISTINCT project_id,":
+        "the scheduler's sweep for projects with rollups to build, every project on purpose",
 }
 
 
@@ -47,16 +51,18 @@ def tenant_tables() -> set[str]:
 
 
 def origin() -> str | None:
-    """'product' or 'test': whose code sent the statement being executed, found by walking the
+    """'product', 'migration' or 'test': whose code sent the statement being executed, found by walking the
     stack outwards, across SQLAlchemy's greenlet into the awaiting coroutines."""
     frame = sys._getframe(2)
     current: greenlet.greenlet | None = greenlet.getcurrent()
     while True:
         while frame is not None:
             path = frame.f_code.co_filename
-            if path.startswith(SOURCE) and "/migrations/" not in path:
+            if path.startswith(MIGRATIONS) or path == MIGRATE:
+                return "migration"
+            if path.startswith(SOURCE):
                 return "product"
-            if path.startswith(TESTS) and path != __file__:
+            if path.startswith(TESTS) and path not in RECORDERS:
                 return "test"
             frame = frame.f_back
         current = current.parent if current is not None else None

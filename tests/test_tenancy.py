@@ -59,3 +59,26 @@ def test_a_statement_that_would_visit_every_node_is_caught():
         "SELECT * FROM event WHERE project_id = $1 AND visitor_id IN"
         " (SELECT visitor_id FROM session WHERE ts > $2)", tables) == ["session"]
     assert tenancy.unconstrained_tables("UPDATE project SET name = $1", tables) == ["project"]
+
+
+async def test_statements_are_told_apart_by_whose_code_sent_them(db):
+    """The suite-wide check sees the product's statements, not the tests' own."""
+    from sqlalchemy import event, text
+    from sqlalchemy.engine import Engine
+
+    from sightline.projects import service as projects
+    from tests.factories import make_project
+
+    project = await make_project(db)
+    seen: list[tuple[str, str | None]] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append((statement.split(None, 1)[0], tenancy.origin()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        await projects.get_project(db, project.id)
+        await db.execute(text("SELECT 1"))
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert seen == [("SELECT", "product"), ("SELECT", "test")]

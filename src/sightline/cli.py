@@ -317,9 +317,23 @@ def bench(
         help="PostgreSQL server to use (any database on it; the bench creates its own)")] = None,
     redis_url: Annotated[str, typer.Option(help="Redis to use")] = "redis://127.0.0.1:6379/0",
     port: Annotated[int, typer.Option(help="First of two loopback ports for the servers")] = 8711,
+    scale_out: Annotated[bool, typer.Option(
+        help="Only the scale-out scenario: 1 and 2 API processes against a PostgreSQL primary "
+             "and streaming replica of its own (see docs/scaling.md)")] = False,
+    events: Annotated[int, typer.Option(help="Events seeded for --scale-out")] = 200_000,
 ) -> None:
     """Run the benchmark suite and write docs/benchmarks.md (see that file)."""
-    from sightline.bench.runner import DEFAULT_ADMIN_URL, Options, run_bench
+    from sightline.bench.runner import DEFAULT_ADMIN_URL, RESULTS_DIR, Options, project_root, run_bench
+
+    if scale_out:
+        from sightline.bench.scaleout import ScaleOptions, markdown, run_scale_out
+
+        logs = project_root() / RESULTS_DIR
+        rows = asyncio.run(run_scale_out(ScaleOptions(redis_url, port, events), logs,
+                                         log=lambda line: typer.echo(line)))
+        (logs / "scale-out.md").write_text(markdown(rows))
+        typer.echo(markdown(rows))
+        return
 
     options = Options(mode="quick" if quick else "full", workers=workers,
                       admin_url=database_url or DEFAULT_ADMIN_URL, redis_url=redis_url, port=port)

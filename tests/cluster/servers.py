@@ -1,13 +1,13 @@
 """Real servers for the scale-out tests, each on its own ports and temporary directory: a
-PostgreSQL primary with a streaming replica (initdb, pg_basebackup, pg_ctl), a Redis Cluster of
-three masters with a replica each, and `sightline serve` / `sightline worker` processes.
+PostgreSQL primary with a streaming replica (sightline.bench.postgres: initdb, pg_basebackup,
+pg_ctl), a Redis Cluster of three masters with a replica each, and `sightline serve` /
+`sightline worker` processes.
 
 Nothing here touches the machine's shared PostgreSQL or Redis. Every start fails loudly: the
 suite never skips because a server is missing.
 """
 
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sightline.bench.postgres import Postgres, run
 from tests.services import listening, redis_binary
 
-PG_BIN = Path(os.environ.get("SIGHTLINE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SIGHTLINE = str(Path(sys.executable).parent / "sightline")
+__all__ = ["Postgres", "Process", "RedisCluster", "free_ports", "wait_for"]
 
 
 def free_ports(count: int, offset: int = 0) -> list[int]:
@@ -44,92 +45,6 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60.0) ->
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(0.1)
-
-
-def as_postgres_user() -> list[str]:
-    """PostgreSQL refuses to run as root: run its programs as the `postgres` OS user then."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def owned_directory(prefix: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(path, user.pw_uid, user.pw_gid)
-    return path
-
-
-def run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr or done.stdout}")
-
-
-SERVER_CONFIG = """
-listen_addresses = '127.0.0.1'
-port = {port}
-unix_socket_directories = '{sockets}'
-wal_level = replica
-max_wal_senders = 4
-wal_keep_size = '128MB'
-hot_standby = on
-max_connections = 80
-shared_buffers = '32MB'
-fsync = off
-full_page_writes = off
-autovacuum = off
-"""
-
-
-@dataclass
-class Postgres:
-    """One server: the primary (initdb) or a replica of it (pg_basebackup)."""
-
-    root: Path
-    port: int
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def ctl(self, *args: str) -> None:
-        run([*as_postgres_user(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args])
-
-    def start(self) -> None:
-        self.ctl("-l", str(self.root / "log"), "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        if (self.data / "postmaster.pid").exists():
-            self.ctl("-m", mode, "-w", "stop")
-
-    def remove(self) -> None:
-        try:
-            self.stop("immediate")
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    @classmethod
-    def primary(cls) -> "Postgres":
-        server = cls(owned_directory("sightline-pg-primary-"), free_ports(1)[0])
-        run([*as_postgres_user(), str(PG_BIN / "initdb"), "-D", str(server.data), "-U", "postgres",
-             "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
-        with (server.data / "postgresql.conf").open("a") as conf:
-            conf.write(SERVER_CONFIG.format(port=server.port, sockets=server.root))
-        server.start()
-        return server
-
-    def replica(self) -> "Postgres":
-        server = Postgres(owned_directory("sightline-pg-replica-"), free_ports(1)[0])
-        run([*as_postgres_user(), str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
-             "-p", str(self.port), "-U", "postgres", "-D", str(server.data), "-R",
-             "-X", "stream", "-c", "fast", "--no-sync"])
-        with (server.data / "postgresql.conf").open("a") as conf:
-            conf.write(f"port = {server.port}\nunix_socket_directories = '{server.root}'\n")
-        server.start()
-        return server
 
 
 @dataclass

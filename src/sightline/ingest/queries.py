@@ -100,10 +100,12 @@ keyed AS (
                               'YYYYMMDD"T"HH24MISS.US') AS session_key
     FROM numbered
 )
--- by row address (ctid, stable under the project lock): a TID scan per row, whatever the plan
+-- by row address (ctid, stable under the project lock): a TID scan per row, whatever the plan;
+-- the project id too, so a distributed engine routes the update to the project's shard
 UPDATE event e SET session_key = keyed.session_key
 FROM keyed
-WHERE e.ctid = keyed.row_id AND e.session_key IS DISTINCT FROM keyed.session_key
+WHERE e.ctid = keyed.row_id AND e.project_id = CAST(:project_id AS varchar)
+  AND e.session_key IS DISTINCT FROM keyed.session_key
 """)
 
 SELECT_AUTO_SESSION_KEYS_IN_WINDOWS = text(WINDOWS_CTE + """
