@@ -1,12 +1,18 @@
 """Projects managed with the instance admin token (SPEC section 9)."""
 
+import uuid
+
+import pytest
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
+from sightline.app import create_app
 from sightline.db import Base
+from sightline.projects.schemas import ProjectCreated
+from sightline.settings import CacheSettings
 from tests.conftest import ADMIN_TOKEN
 from tests.dashboards.helpers import MARCH, create_dashboard, send_traffic, widget
 from tests.factories import auth, make_project
-from sightline.projects.schemas import ProjectCreated
 
 ADMIN = auth(ADMIN_TOKEN)
 
@@ -82,7 +88,19 @@ async def test_rename_and_move_to_another_zone_change_the_numbers_by_day(client,
     assert moved_day.json()["results"]["visitors"]["value"] == 3
 
 
-async def test_delete_removes_every_row_and_cached_result(client, db, app):
+@pytest.fixture
+async def patient_app(settings):
+    """The app with a Redis timeout a busy machine cannot trip (the drop scans the keyspace)."""
+    cache = CacheSettings(**{**settings.cache.model_dump(), "socket_timeout": 2.0,
+                             "key_prefix": f"t{uuid.uuid4().hex[:8]}:"})
+    application = create_app(settings.model_copy(update={"cache": cache}))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_delete_removes_every_row_and_cached_result(patient_app, db):
+    app = patient_app
+    client = AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
     project = await make_project(db)
     await send_traffic(client, project)
     await create_dashboard(client, project, [widget("pages")])
@@ -108,3 +126,4 @@ async def test_delete_removes_every_row_and_cached_result(client, db, app):
     assert gone.status_code == 401
     assert (await client.get(url, headers=ADMIN)).status_code == 404
     assert (await client.delete(url, headers=ADMIN)).status_code == 404
+    await client.aclose()
