@@ -22,7 +22,7 @@ from sightline.settings import Settings
 from sightline.db import create_engine, make_sessionmaker
 from tests.cluster.servers import Postgres, Process, RedisCluster, free_ports, wait_for
 
-RATE_PER_SECOND, BURST = 20, 200
+RATE_PER_SECOND, BURST = 1, 200
 WEBHOOK_SECRET = "whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ=="
 
 
