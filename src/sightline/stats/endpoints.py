@@ -44,11 +44,11 @@ def openapi_parameters(entry: Report) -> list[dict[str, Any]]:
               for p in entry.documented_params()), FORMAT_PARAMETER]
 
 
-def responses(entries: list[Report]) -> dict[int | str, dict[str, Any]]:
-    """The response model of the route's report (of any of them, for utm/{param})."""
+def responses(entries: list[Report], description: str = "") -> dict[int | str, dict[str, Any]]:
+    """The response model of the route's report (of any of them: utm/{param}, POST /query)."""
     model: Any = Union[tuple(entry.response for entry in entries)]  # noqa: UP007
-    return {200: {"model": model, "description": entries[0].summary, "content": CSV_CONTENT},
-            **PROBLEMS}
+    return {200: {"model": model, "description": description or entries[0].summary,
+                  "content": CSV_CONTENT}, **PROBLEMS}
 
 
 def add_stats_route(entries: list[Report]) -> None:
@@ -80,7 +80,8 @@ for _path in dict.fromkeys(entry.path for entry in ENTRIES):
     add_stats_route([entry for entry in ENTRIES if entry.path == _path])
 
 
-@router.post("/query", responses=PROBLEMS, summary="Run any stats query given as a JSON object",
+@router.post("/query", responses=responses(list(ENTRIES), "The report's response"),
+             summary="Run any stats query given as a JSON object",
              description="`report` is one of: " + ", ".join(NAMES) + "; the other members are "
                          "the report's parameters (`step` and `metrics` may be lists). The "
                          "response is the report's, as its GET route documents it.")
