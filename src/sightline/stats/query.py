@@ -13,7 +13,6 @@ PROPERTY_PREFIX = "prop:"
 OPERATORS = ("==", "!=", "=@", "!@")
 
 EVENT_METRICS = ("visitors", "pageviews", "events", "revenue")
-SESSION_METRICS = ("visits", "bounce_rate", "visit_duration", "views_per_visit")
 TIMESERIES_METRICS = (
     "visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration",
     "events", "revenue",
