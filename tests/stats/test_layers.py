@@ -15,7 +15,8 @@ RANKS = {
     "runner": 7, "metrics": 7, "periods": 7, "query": 7,
 }
 OUTSIDE = ("sightline.models", "sightline.cache", "sightline.problems", "sightline.projects",
-           "sightline.auth", "sightline.db", "sightline.state", "sightline.exports")
+           "sightline.auth", "sightline.db", "sightline.state", "sightline.exports",
+           "sightline.replicas")
 
 
 def rank(module: str) -> int:
