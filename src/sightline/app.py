@@ -18,6 +18,7 @@ from sightline.dashboards.endpoints import router as dashboards_router
 from sightline.auth.ratelimit import RateLimiter, TokenBuckets
 from sightline.db import create_engine, make_sessionmaker
 from sightline.embedded import ensure_embedded_database
+from sightline.gates import ProjectGates
 from sightline.graphql.schema import router as graphql_router
 from sightline.ingest.endpoints import router as ingest_router
 from sightline.logging import RequestIdMiddleware, configure_logging
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = state_of(app)
     state.settings = settings
     state.metrics = Metrics()
+    state.ingest_gates = ProjectGates("ingest", settings.limits.ingest)
+    state.dashboard_gates = ProjectGates("dashboard", settings.limits.dashboards)
     install_problem_handlers(app)
     # outermost last: request id, metrics, the error boundary, then the body gate
     app.add_middleware(

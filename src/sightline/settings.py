@@ -48,15 +48,26 @@ class RateLimitSettings(BaseModel):
     burst: int = 2000
 
 
-class LimitSettings(BaseModel):
-    body_bytes: int = 1_000_000  # every route but ingest (IngestSettings.max_body_bytes)
-
-
 class IngestSettings(BaseModel):
     max_events: int = 10_000
     max_body_bytes: int = 5_000_000
     session_timeout: timedelta = timedelta(minutes=30)
     future_tolerance: timedelta = timedelta(hours=1)
+
+
+class GateSettings(BaseModel):
+    limit: int  # concurrent holders per project and process
+    queue: int  # more may wait (holding no connection); beyond: 429
+    wait: timedelta = timedelta(seconds=20)  # then 503
+
+
+class LimitSettings(BaseModel):
+    body_bytes: int = 1_000_000  # every route but ingest (IngestSettings.max_body_bytes)
+    # one ingest transaction per project and process: the others wait here, not on the
+    # project's advisory lock with a pooled connection each
+    ingest: GateSettings = GateSettings(limit=1, queue=32)
+    # dashboard and share-link computations (misses and no-cache reloads)
+    dashboards: GateSettings = GateSettings(limit=3, queue=100)
 
 
 class WorkerSettings(BaseModel):

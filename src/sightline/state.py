@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sightline.auth.deps import Principal
     from sightline.auth.ratelimit import RateLimiter
     from sightline.cache.store import CacheStore
+    from sightline.gates import ProjectGates
     from sightline.ops.metrics import Metrics
     from sightline.projects.schemas import ProjectOut
     from sightline.replicas.router import ReadRouter
@@ -39,6 +40,8 @@ class AppState(Protocol):
     rate_limiter: RateLimiter
     read_router: ReadRouter  # stats reads: a replica that has the project's writes, or the primary
     job_signal: asyncio.Event  # wakes the in-process worker
+    ingest_gates: ProjectGates  # one ingest transaction per project and process
+    dashboard_gates: ProjectGates  # a few dashboard computations per project and process
 
 
 def state_of(app: Starlette) -> AppState:

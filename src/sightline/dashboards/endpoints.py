@@ -45,9 +45,9 @@ async def list_dashboards(project_id: str, key: ReadKey, db: DbSession) -> list[
 @router.get(ONE, responses=READ_PROBLEMS, openapi_extra=WITH_FORMAT,
             summary="A dashboard with every widget's data for date_from, date_to, period, tz, "
                     "filters")
-async def get_dashboard(project_id: str, dashboard_id: str, request: Request, key: ReadKey,
-                        db: DbSession) -> Response:
-    return await service.serve_dashboard(request, db, key.project_id, dashboard_id,
+async def get_dashboard(project_id: str, dashboard_id: str, request: Request,
+                        key: ReadKey) -> Response:
+    return await service.serve_dashboard(request, key.project_id, dashboard_id,
                                          query_items(request))
 
 
@@ -84,8 +84,8 @@ async def reorder_widgets(project_id: str, dashboard_id: str, body: WidgetOrder,
             summary="One widget with its data for date_from, date_to, period, tz, filters "
                     "(CSV with Accept: text/csv or format=csv)")
 async def get_widget(project_id: str, dashboard_id: str, widget_id: str, request: Request,
-                     key: ReadKey, db: DbSession) -> Response:
-    return await service.serve_dashboard(request, db, key.project_id, dashboard_id,
+                     key: ReadKey) -> Response:
+    return await service.serve_dashboard(request, key.project_id, dashboard_id,
                                          query_items(request), widget_id)
 
 
@@ -126,5 +126,5 @@ async def revoke_share(project_id: str, dashboard_id: str, share_id: str, key: A
 @router.get("/api/v1/shared/{token}", openapi_extra=WITH_FORMAT,
             responses={**READ_PROBLEMS, 404: {"description": "Unknown, revoked or expired token"}},
             summary="A shared dashboard, without a key")
-async def get_shared(token: str, request: Request, db: DbSession) -> Response:
-    return await service.serve_shared(request, db, token, query_items(request))
+async def get_shared(token: str, request: Request) -> Response:
+    return await service.serve_shared(request, token, query_items(request))

@@ -5,7 +5,7 @@ a dashboard runs every widget's query in one `compute_many` call, under one cach
 """
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sightline.stats import reports as stats_reports
 from sightline.stats import service as stats
 from sightline.stats.params import collect, parse_query
 from sightline.stats.query import StatsQuery
+from sightline.state import app_state
 
 DASHBOARD_PARAMS = frozenset({"date_from", "date_to", "period", "tz", "filters"})
 RANGE_PARAMS = ("date_from", "date_to", "period")
@@ -260,15 +261,31 @@ async def reorder_widgets(db: AsyncSession, project_id: str, dashboard_id: str,
 
 # Serving a dashboard with its data ------------------------------------------------------------
 
-async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
-                          dashboard_id: str, items: Iterable[tuple[str, Any]],
+async def load_shared(request: Request, key: tuple[str, ...],
+                      load: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    """Load with a short-lived session; concurrent identical loads share one query."""
+    state = app_state(request)
+
+    async def run() -> Any:
+        async with state.sessionmaker() as db:
+            return await load(db)
+
+    return await state.dashboard_loads.get_or_load(key, run)
+
+
+async def serve_dashboard(request: Request, project_id: str, dashboard_id: str,
+                          items: Iterable[tuple[str, Any]],
                           widget_id: str | None = None) -> Response:
     """The dashboard and every widget's data (or one widget and its data) for the request's
-    dashboard-level parameters, through the cache (one entry for the whole answer)."""
+    dashboard-level parameters, through the cache (one entry for the whole answer). The
+    dashboard is read with a short-lived session, so no pooled connection is held while the
+    widgets are computed, and a project computes only a few dashboards at a time (the others
+    wait, holding nothing)."""
     project = await projects.cached_project(request, project_id)
     now = datetime.now(UTC)
     params = dashboard_params(items, project.timezone, now)
-    dashboard = await load_dashboard(db, project_id, dashboard_id)
+    dashboard = await load_shared(request, ("dashboard", project_id, dashboard_id),
+                                  lambda db: load_dashboard(db, project_id, dashboard_id))
     widgets = [find_widget(dashboard, widget_id)] if widget_id else sorted_widgets(dashboard)
     parsed = widget_queries(widgets, params, project.timezone, now)
     key = {
@@ -283,7 +300,8 @@ async def serve_dashboard(request: Request, db: AsyncSession, project_id: str,
     targets = [out] if widget_id else out["widgets"]
 
     async def compute() -> dict[str, Any]:
-        data = await stats.compute_many(request, project_id, parsed, now)
+        async with app_state(request).dashboard_gates.hold(project_id):
+            data = await stats.compute_many(request, project_id, parsed, now)
         for target, widget_data in zip(targets, data, strict=True):
             target["data"] = widget_data
         return {**out, "meta": {"params": params}}
@@ -330,12 +348,13 @@ async def revoke_share(db: AsyncSession, project_id: str, dashboard_id: str, sha
         raise NotFound(f"Share {share_id} not found")
 
 
-async def serve_shared(request: Request, db: AsyncSession, token: str,
+async def serve_shared(request: Request, token: str,
                        items: Iterable[tuple[str, Any]]) -> Response:
     """A shared dashboard, for whoever holds an unrevoked, unexpired token (checked on every
-    request)."""
-    project_id, dashboard_id = await find_share(db, token)
-    return await serve_dashboard(request, db, project_id, dashboard_id, items)
+    request; a burst of requests with one token shares the check)."""
+    project_id, dashboard_id = await load_shared(request, ("share", hash_key(token).hex()),
+                                                 lambda db: find_share(db, token))
+    return await serve_dashboard(request, project_id, dashboard_id, items)
 
 
 async def find_share(db: AsyncSession, token: str) -> tuple[str, str]:

@@ -1,16 +1,13 @@
 """The GraphQL context: built from the same FastAPI dependencies as the REST routes."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from sightline.auth.deps import Principal, require
 from sightline.auth.keys import Scope
-from sightline.db import DbSession
 from sightline.graphql.loaders import Loaders
 from sightline.problems import NotFound
 
@@ -19,16 +16,12 @@ GraphQLKey = Annotated[Principal, Depends(require(Scope.READ, Scope.ADMIN, proje
 
 
 class Context(BaseContext):
-    def __init__(self, http: Request, db: AsyncSession, principal: Principal):
+    def __init__(self, http: Request, principal: Principal):
         super().__init__()
         self.http = http
-        self.db = db
         self.principal = principal
         self.now = datetime.now(UTC)
-        # One AsyncSession serves the whole operation; resolvers run concurrently, so every use
-        # of it goes through this lock (the stats queries use their own connections).
-        self.db_lock = asyncio.Lock()
-        self.loaders = Loaders(http, db, self.db_lock, self.now)
+        self.loaders = Loaders(http, self.now)
 
     def project_id(self, project_id: str) -> str:
         """The project a field asks for, when the key may see it (another tenant's: not found)."""
@@ -37,5 +30,5 @@ class Context(BaseContext):
         return project_id
 
 
-async def get_context(request: Request, db: DbSession, principal: GraphQLKey) -> Context:
-    return Context(request, db, principal)
+async def get_context(request: Request, principal: GraphQLKey) -> Context:
+    return Context(request, principal)

@@ -2,14 +2,15 @@
 
 All the dashboards a selection touches load in one call (two statements: dashboards, widgets),
 and every stats field and widget `data` of the operation is computed in one `compute_many`.
+Each lookup uses a short-lived session, so the operation holds no pooled connection while its
+stats are computed on others.
 """
 
-import asyncio
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
@@ -18,14 +19,16 @@ from sightline.models import Dashboard
 from sightline.projects import service as projects
 from sightline.projects.schemas import GoalOut, ProjectOut
 from sightline.stats import service as stats
+from sightline.state import app_state
 from sightline.stats.query import StatsQuery
 
 StatsKey = tuple[str, StatsQuery]
 
 
 class Loaders:
-    def __init__(self, request: Request, db: AsyncSession, lock: asyncio.Lock, now: datetime):
-        self.request, self.db, self.lock, self.now = request, db, lock, now
+    def __init__(self, request: Request, now: datetime):
+        self.request, self.now = request, now
+        self.sessionmaker: async_sessionmaker[AsyncSession] = app_state(request).sessionmaker
         self.project = DataLoader[str, ProjectOut](self.load_projects)
         self.goals = DataLoader[str, list[GoalOut]](self.load_goals)
         self.dashboards = DataLoader[str, list[Dashboard]](self.load_project_dashboards)
@@ -36,21 +39,21 @@ class Loaders:
         return [await projects.cached_project(self.request, p) for p in project_ids]
 
     async def load_goals(self, project_ids: list[str]) -> list[list[GoalOut]]:
-        async with self.lock:
-            return [await projects.list_goals(self.db, p) for p in project_ids]
+        async with self.sessionmaker() as db:
+            return [await projects.list_goals(db, p) for p in project_ids]
 
     async def load_project_dashboards(self, project_ids: list[str]) -> list[list[Dashboard]]:
-        async with self.lock:
-            return [await dashboards.load_dashboards(self.db, p) for p in project_ids]
+        async with self.sessionmaker() as db:
+            return [await dashboards.load_dashboards(db, p) for p in project_ids]
 
     async def load_dashboards(self, keys: list[tuple[str, str]]) -> list[Dashboard | None]:
         wanted: dict[str, list[str]] = defaultdict(list)
         for project_id, dashboard_id in keys:
             wanted[project_id].append(dashboard_id)
         found: dict[tuple[str, str], Dashboard] = {}
-        async with self.lock:
+        async with self.sessionmaker() as db:
             for project_id, ids in wanted.items():
-                for dashboard in await dashboards.load_dashboards_by_id(self.db, project_id, ids):
+                for dashboard in await dashboards.load_dashboards_by_id(db, project_id, ids):
                     found[(project_id, dashboard.id)] = dashboard
         return [found.get(key) for key in keys]
 
