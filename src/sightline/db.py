@@ -36,6 +36,10 @@ def create_engine(url: str, settings: Settings, **overrides: object) -> AsyncEng
                 "statement_timeout": str(db.statement_timeout_ms),
                 "application_name": "sightline",
                 "jit": "off",
+                # statements are prepared and cached per connection; after five runs PostgreSQL
+                # may switch to one generic plan, which for the per-visitor LATERAL probes of
+                # ingest scans whole projects (seconds per statement): always plan for the values
+                "plan_cache_mode": "force_custom_plan",
             },
         },
     }

@@ -226,8 +226,9 @@ async def funnel(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     events = events_of(ctx, query, start, end + window)
     conditions = [lists.funnel_step_condition(events, s.kind, s.value) for s in query.steps]
     rows = await ctx.runner.rows(lists.select_funnel_times(events, conditions, start, end))
-    reached = deepest_steps(rows, len(query.steps), microseconds(start), microseconds(end),
-                            window // timedelta(microseconds=1))
+    # the search is CPU work over every visitor's step times: off the event loop
+    reached = await asyncio.to_thread(deepest_steps, rows, len(query.steps), microseconds(start),
+                                      microseconds(end), window // timedelta(microseconds=1))
     first = reached[0]
     return [
         {"step": i + 1, "label": step.label, "visitors": count,

@@ -1,6 +1,7 @@
 """Reading daily rollups: built days from `rollup_day`, the others (stale or never built) from
 the base tables with the same day-row statements, merged exactly (stats.aggregate)."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -36,7 +37,8 @@ async def read_days(runner: Runner, project_id: str, timezone: str, first: date,
     """Per day and value, the aggregates of `dimension` over [first, last]."""
     days, results = await read_rows(runner, project_id, timezone, first, last, dimension)
     by_day: dict[date, dict[str, Aggregate]] = {day: {} for day in days}
-    for (day, _, value), aggregate in combine(results, by_day_and_key).items():
+    combined = await asyncio.to_thread(combine, results, by_day_and_key)  # bitmap unions: CPU
+    for (day, _, value), aggregate in combined.items():
         by_day[day][value] = aggregate
     return by_day
 
@@ -45,4 +47,8 @@ async def read_merged(runner: Runner, project_id: str, timezone: str, first: dat
                       dimension: str) -> dict[str, Aggregate]:
     """Per value, the aggregates of `dimension` over the whole of [first, last]."""
     _, results = await read_rows(runner, project_id, timezone, first, last, dimension)
-    return combine(results, lambda row: row["value"])
+    return await asyncio.to_thread(combine, results, by_value)  # bitmap unions: CPU work
+
+
+def by_value(row: dict[str, Any]) -> Any:
+    return row["value"]
