@@ -62,6 +62,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.sessionmaker = make_sessionmaker(engine)
     state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
+    # no lifetime: concurrent loads of one dashboard (a burst of share-link requests) share one
+    # query, and a revoked share or a changed dashboard is seen by the next request
+    state.dashboard_loads = TtlCache(0)
     install_query_counter(engine)
     state.cache = open_cache(settings, state.metrics)
     state.rate_limiter = RateLimiter(TokenBuckets(settings.rate_limit.requests_per_second,

@@ -8,7 +8,7 @@ reads them through `state_of(app)` or the `Shared` dependency, never through unt
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
 from fastapi import Depends
 from starlette.applications import Starlette
@@ -36,6 +36,7 @@ class AppState(Protocol):
     sessionmaker: async_sessionmaker[AsyncSession]
     key_cache: TtlCache[bytes, Principal | None]
     project_cache: TtlCache[str, ProjectOut]
+    dashboard_loads: TtlCache[tuple[str, ...], Any]  # in-flight dashboard and share lookups
     cache: CacheStore
     rate_limiter: RateLimiter
     read_router: ReadRouter  # stats reads: a replica that has the project's writes, or the primary

@@ -26,6 +26,8 @@ class TtlCache(Generic[K, V]):
         return True, entry[1]
 
     def put(self, key: K, value: V) -> None:
+        if self.ttl <= 0:  # loads are shared while in flight, nothing is kept
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, value)
