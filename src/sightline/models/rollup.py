@@ -2,24 +2,22 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger, Date, DateTime, Integer, LargeBinary, Numeric, Sequence, String, Text,
+    BigInteger, Date, DateTime, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sightline.db import Base
 
-VISITOR_NUMBER = Sequence("visitor_num_seq", metadata=Base.metadata)
-
-
 class Visitor(Base):
-    """A small integer per visitor, so that sets of visitors are compact roaring bitmaps."""
+    """A small integer per visitor, dense per project (1, 2, 3, … in order of first sight), so
+    that sets of visitors are compact 32-bit roaring bitmaps."""
 
     __tablename__ = "visitor"
+    __table_args__ = (UniqueConstraint("project_id", "num"),)
 
     project_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     visitor_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    num: Mapped[int] = mapped_column(Integer, VISITOR_NUMBER,
-                                     server_default=VISITOR_NUMBER.next_value())
+    num: Mapped[int] = mapped_column(Integer)
 
 
 class RollupDay(Base):

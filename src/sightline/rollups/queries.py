@@ -8,12 +8,21 @@ from sqlalchemy import text
 
 from sightline.stats.metrics import MEASURES
 
+# Visitor numbers are dense per project (each project's roaring bitmaps stay 32-bit however
+# many visitors all projects have): new visitors take the numbers after the project's highest,
+# under the project's numbering lock (ingest and rollup builds both number visitors).
+LOCK_VISITOR_NUMBERS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(:project_id, 8))")
+
 INSERT_NEW_VISITORS = text("""
-INSERT INTO visitor (project_id, visitor_key)
-SELECT DISTINCT CAST(:project_id AS varchar), k
-FROM unnest(CAST(:visitor_keys AS bigint[])) AS k
-WHERE NOT EXISTS (SELECT 1 FROM visitor v WHERE v.project_id = :project_id AND v.visitor_key = k)
-ON CONFLICT DO NOTHING
+INSERT INTO visitor (project_id, visitor_key, num)
+SELECT CAST(:project_id AS varchar), new.k, top.n + row_number() OVER (ORDER BY new.k)
+FROM (SELECT DISTINCT k FROM unnest(CAST(:visitor_keys AS bigint[])) AS k
+      WHERE NOT EXISTS (SELECT 1 FROM visitor v
+                        WHERE v.project_id = :project_id AND v.visitor_key = k)) AS new
+CROSS JOIN (SELECT coalesce(max(num), 0) AS n FROM visitor
+            WHERE project_id = :project_id) AS top
+ON CONFLICT (project_id, visitor_key) DO NOTHING
 """)
 
 # Rows stored without a visitor number (seeded by COPY, or older) get theirs before a build.
@@ -31,14 +40,12 @@ WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :
   AND s.visitor_num IS NULL AND v.project_id = s.project_id AND v.visitor_key = s.visitor_key
 """)
 
-INSERT_NEW_VISITORS_OF_RANGE = text("""
-INSERT INTO visitor (project_id, visitor_key)
-SELECT DISTINCT e.project_id, e.visitor_key
+SELECT_NEW_VISITORS_OF_RANGE = text("""
+SELECT DISTINCT e.visitor_key
 FROM event e
 WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end
   AND NOT EXISTS (SELECT 1 FROM visitor v
                   WHERE v.project_id = e.project_id AND v.visitor_key = e.visitor_key)
-ON CONFLICT DO NOTHING
 """)
 
 # After a bulk load the planner needs fresh statistics (autovacuum would take a while).

@@ -76,6 +76,8 @@ async def schedule_build(db: AsyncSession, project_id: str,
 
 
 async def register_visitors(db: AsyncSession, project_id: str, visitor_keys: list[int]) -> None:
+    """Number the visitors the project has not seen yet (dense numbers per project)."""
+    await db.execute(queries.LOCK_VISITOR_NUMBERS, {"project_id": project_id})
     await db.execute(queries.INSERT_NEW_VISITORS,
                      {"project_id": project_id, "visitor_keys": visitor_keys})
 
@@ -84,7 +86,9 @@ async def number_visitors(db: AsyncSession, project_id: str, start: datetime,
                          end: datetime) -> None:
     """Give every event and session in [start, end) its visitor number (seeded rows lack it)."""
     params = {"project_id": project_id, "start": start, "end": end}
-    await db.execute(queries.INSERT_NEW_VISITORS_OF_RANGE, params)
+    new = (await db.execute(queries.SELECT_NEW_VISITORS_OF_RANGE, params)).scalars().all()
+    if new:
+        await register_visitors(db, project_id, list(new))
     await db.execute(queries.NUMBER_EVENTS_OF_RANGE, params)
     await db.execute(queries.NUMBER_SESSIONS_OF_RANGE, params)
 
