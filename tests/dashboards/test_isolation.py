@@ -25,11 +25,19 @@ async def send_month(client, project, seed: int) -> None:
         for _ in range(3000)])
 
 
-async def timed(client, url: str, **kwargs) -> float:
+async def timed(client, url: str, headers: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    response = await client.get(url, params=RANGE, headers=NO_CACHE | kwargs.pop("headers", {}))
+    response = await client.get(url, params=RANGE, headers=NO_CACHE | (headers or {}))
     assert response.status_code == 200, response.text
     return time.perf_counter() - started
+
+
+async def status_of(client, url: str) -> int:
+    response = await client.get(url, params=RANGE, headers=NO_CACHE)
+    if response.status_code != 200:  # the burst's own requests may be asked to retry later
+        assert response.status_code in (429, 503), response.text
+        assert response.headers["retry-after"]
+    return response.status_code
 
 
 async def test_fifty_uncached_share_loads_leave_other_projects_their_latency(client, db, app):
@@ -45,12 +53,12 @@ async def test_fifty_uncached_share_loads_leave_other_projects_their_latency(cli
     await timed(client, mine, headers=read)
     alone = statistics.median([await timed(client, mine, headers=read) for _ in range(5)])
 
-    burst = [asyncio.create_task(timed(client, shared)) for _ in range(50)]
+    burst = [asyncio.create_task(status_of(client, shared)) for _ in range(50)]
     await asyncio.sleep(0.05)  # the burst has started
     during = []
     while not all(task.done() for task in burst) and len(during) < 10:
         during.append(await timed(client, mine, headers=read))
-    await asyncio.gather(*burst)  # every share load answered 200 as well
+    assert 200 in await asyncio.gather(*burst)
 
     pool = app.state.engine.pool
     assert pool.checkedout() == 0

@@ -9,7 +9,7 @@ from sightline.stats.query import TIMESERIES_METRICS
 
 from tests.dashboards.helpers import MARCH, create_dashboard, dashboard_url, send_traffic, widget
 from tests.dashboards.statements import count_statements
-from tests.factories import auth, make_project
+from tests.factories import auth, make_event, make_project, send_events
 
 STATS_ARGS = 'dateFrom: "2024-03-01", dateTo: "2024-03-31"'
 
@@ -247,3 +247,46 @@ async def test_depth_aliases_and_cost_limits(client, db):
     assert "cost" in error["message"]
     fine = await graphql(client, key, f"{{ projects {{ {every_widget} }} }}")
     assert fine == {"data": {"projects": [{"dashboards": []}]}}
+
+
+async def test_cost_is_checked_on_the_actual_number_of_widgets(client, db):
+    project = await make_project(db)
+    for name in "abcdef":  # 600 different widget queries
+        await create_dashboard(client, project, [
+            widget("overview", period="7d", filters=f"page==/{name}{i}") for i in range(100)],
+            name=name)
+    body = await graphql(client, project.keys.read,
+                         '{ projects { dashboards { widgets { data { results } } } } }')
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert "600 stats computations" in body["errors"][0]["message"]
+
+
+async def test_a_dashboard_holds_a_bounded_number_of_widgets(client, db):
+    project = await make_project(db)
+    created = await create_dashboard(client, project, [widget("overview")] * 100)
+    response = await client.post(dashboard_url(project, created["id"]) + "/widgets",
+                                 json=widget("pages"), headers=auth(project.keys.admin))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "widgets"
+
+
+async def test_stats_fields_share_the_rest_cache_entries_and_their_freshness(app, client, db):
+    project = await make_project(db)
+    await send_traffic(client, project)
+    query = (f'query($id: ID!) {{ project(id: $id) {{ stats({STATS_ARGS}) '
+             '{ pages { page visitors } } } }')
+    rest = await client.get(f"/api/v1/projects/{project.id}/stats/pages", params=MARCH,
+                            headers=auth(project.keys.read))
+    assert rest.headers["x-cache"] == "MISS"
+    with count_statements(app) as seen:
+        body = await graphql(client, project.keys.read, query, {"id": project.id})
+    assert seen.count == 0  # the entry REST stored
+    assert body["data"]["project"]["stats"]["pages"][0] == {"page": "/", "visitors": 2}
+
+    await send_events(client, project, [make_event(visitor_id="z", path="/",
+                                                   timestamp="2024-03-11T09:00:00+00:00")])
+    body = await graphql(client, project.keys.read, query, {"id": project.id})
+    assert body["data"]["project"]["stats"]["pages"][0] == {"page": "/", "visitors": 3}
+    again = await client.get(f"/api/v1/projects/{project.id}/stats/pages", params=MARCH,
+                             headers=auth(project.keys.read))
+    assert again.headers["x-cache"] == "HIT"  # the entry GraphQL stored

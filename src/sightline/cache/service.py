@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -61,19 +62,35 @@ async def respond(
     store: CacheStore | None = getattr(app_state(request), "cache", None)  # None: no lifespan
     stats = REQUEST_STATS.get()
     db_before = stats.db_seconds if stats is not None else 0.0
-    if store is None or not store.settings.enabled:
-        served = await Plan(None, project_id, kind, query, span, compute).compute(None, "BYPASS")
-    else:
-        plan = Plan(store, project_id, kind, query, span, compute)
-        served = await (plan.refresh() if wants_fresh(request) else plan.serve())
-        if store.metrics is not None:
-            store.metrics.cache_results.labels(kind, served.status.lower()).inc()
+    served = await through_cache(request, project_id, kind, query, span, compute)
     db_seconds = (stats.db_seconds if stats is not None else 0.0) - db_before
     if stats is None:
         db_seconds = served.compute_seconds
     now = store.clock() if store is not None else time.time()
     cache_seconds = time.perf_counter() - started - served.compute_seconds
     return render(request, served, now, cache_seconds, db_seconds, kind)
+
+
+async def through_cache(request: Request, project_id: str, kind: str, query: dict[str, Any],
+                        span: tuple[datetime, datetime] | None, compute: Compute) -> Served:
+    """The entry of `query`: a hit, or computed once however many ask at once."""
+    store: CacheStore | None = getattr(app_state(request), "cache", None)  # None: no lifespan
+    if store is None or not store.settings.enabled:
+        return await Plan(None, project_id, kind, query, span, compute).compute(None, "BYPASS")
+    plan = Plan(store, project_id, kind, query, span, compute)
+    served = await (plan.refresh() if wants_fresh(request) else plan.serve())
+    if store.metrics is not None:
+        store.metrics.cache_results.labels(kind, served.status.lower()).inc()
+    return served
+
+
+async def cached_data(request: Request, project_id: str, kind: str, query: dict[str, Any],
+                      span: tuple[datetime, datetime] | None, compute: Compute) -> dict[str, Any]:
+    """`respond` for callers that need the data rather than a response (GraphQL): the same
+    entries, freshness and single flight."""
+    served = await through_cache(request, project_id, kind, query, span, compute)
+    data: dict[str, Any] = orjson.loads(served.body)
+    return data
 
 
 def wants_fresh(request: Request) -> bool:

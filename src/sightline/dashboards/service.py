@@ -17,9 +17,8 @@ from sightline.auth.keys import hash_key
 from sightline.cache.service import respond
 from sightline.dashboards import queries
 from sightline.dashboards.schemas import (
-    DashboardCreate, DashboardOut, DashboardUpdate, ShareCreate, ShareCreated, ShareOut, WidgetIn,
-    WidgetOrder,
-    WidgetOut, WidgetUpdate,
+    MAX_WIDGETS, DashboardCreate, DashboardOut, DashboardUpdate, ShareCreate, ShareCreated,
+    ShareOut, WidgetIn, WidgetOrder, WidgetOut, WidgetUpdate,
 )
 from sightline.ids import new_id
 from sightline.models import Dashboard, ShareToken, Widget
@@ -201,6 +200,9 @@ async def delete_dashboard(db: AsyncSession, project_id: str, dashboard_id: str)
 async def add_widget(db: AsyncSession, project_id: str, dashboard_id: str,
                      body: WidgetIn) -> WidgetOut:
     dashboard = await load_dashboard(db, project_id, dashboard_id)
+    if len(dashboard.widgets) >= MAX_WIDGETS:
+        raise BodyInvalid([{"index": None, "field": "widgets", "message":
+                            f"a dashboard holds at most {MAX_WIDGETS} widgets"}])
     timezone = (await projects.get_project(db, project_id)).timezone
     report = check_widget_query(body.query, timezone, "query")
     position = max((w.position for w in dashboard.widgets), default=-1) + 1

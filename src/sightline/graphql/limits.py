@@ -20,6 +20,10 @@ from sightline.problems import AppError, database_unavailable, unavailable_probl
 
 log = structlog.get_logger()
 
+class QueryTooCostly(AppError):
+    status, title, slug = 400, "Query too costly", "query-too-costly"
+
+
 MAX_COST = 5000
 STATS_COST = 10
 LIST_SIZES = {"projects": 1, "dashboards": 20, "widgets": 20}

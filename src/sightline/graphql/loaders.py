@@ -15,6 +15,7 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from sightline.dashboards import service as dashboards
+from sightline.graphql.limits import MAX_COST, STATS_COST, QueryTooCostly
 from sightline.models import Dashboard
 from sightline.projects import service as projects
 from sightline.projects.schemas import GoalOut, ProjectOut
@@ -34,6 +35,7 @@ class Loaders:
         self.dashboards = DataLoader[str, list[Dashboard]](self.load_project_dashboards)
         self.dashboard = DataLoader[tuple[str, str], Dashboard | None](self.load_dashboards)
         self.stats = DataLoader[StatsKey, dict[str, Any]](self.compute)
+        self.computations = 0
 
     async def load_projects(self, project_ids: list[str]) -> list[ProjectOut]:
         return [await projects.cached_project(self.request, p) for p in project_ids]
@@ -58,12 +60,20 @@ class Loaders:
         return [found.get(key) for key in keys]
 
     async def compute(self, keys: list[StatsKey]) -> list[dict[str, Any]]:
-        """Every stats query of the operation, one compute_many per project."""
+        """Every stats query of the operation through the cache (the entries REST uses), the
+        misses of a project computed in one compute_many. The cost limit is
+        checked again on the actual number of computations (dashboards hold any number of
+        widgets; the estimate before execution assumes a typical size)."""
+        self.computations += len(keys)
+        if self.computations * STATS_COST > MAX_COST:
+            raise QueryTooCostly(
+                f"The operation needs {self.computations} stats computations, more than the "
+                f"{MAX_COST // STATS_COST} allowed; select fewer dashboards or widgets")
         by_project: dict[str, list[StatsQuery]] = defaultdict(list)
         for project_id, query in keys:
             by_project[project_id].append(query)
         results: dict[StatsKey, dict[str, Any]] = {}
         for project_id, queries in by_project.items():
-            computed = await stats.compute_many(self.request, project_id, queries, self.now)
+            computed = await stats.cached_many(self.request, project_id, queries, self.now)
             results.update(((project_id, q), r) for q, r in zip(queries, computed, strict=True))
         return [results[key] for key in keys]

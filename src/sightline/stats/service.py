@@ -2,7 +2,7 @@
 compute on a miss through the planner), and many queries computed together (dashboards, GraphQL)."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sightline.cache.service import respond
+from sightline.cache.service import cached_data, respond
 from sightline.models import Goal
 from sightline.problems import InvalidParameter
 from sightline.projects import service as projects
@@ -88,3 +88,64 @@ async def compute_many(request: Request, project_id: str, queries: list[StatsQue
     ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
     results = await asyncio.gather(*(run_report(ctx, q) for q in queries))
     return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]
+
+
+class MissBatch:
+    """The cache misses of many queries, computed together in one `compute_many`: every query
+    either hands its miss in or is answered otherwise (a hit, another request's computation),
+    and once all have, the handed-in ones run as one batch."""
+
+    def __init__(self, run: Callable[[list[StatsQuery]], Awaitable[list[dict[str, Any]]]],
+                 expected: int):
+        self.run, self.expected = run, expected
+        self.pending: list[tuple[StatsQuery, asyncio.Future[dict[str, Any]]]] = []
+
+    async def compute(self, query: StatsQuery) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending.append((query, future))
+        self.settle()
+        return await future
+
+    def answered(self) -> None:
+        self.expected -= 1
+        self.settle()
+
+    def settle(self) -> None:
+        if self.pending and len(self.pending) >= self.expected:
+            batch, self.pending = self.pending, []
+            self.expected -= len(batch)
+            asyncio.get_running_loop().create_task(self.flush(batch))
+
+    async def flush(self, batch: list[tuple[StatsQuery, asyncio.Future[dict[str, Any]]]]) -> None:
+        try:
+            results = await self.run([query for query, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - every waiting query gets the failure
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
+
+
+async def cached_many(request: Request, project_id: str, queries: list[StatsQuery],
+                      now: datetime) -> list[dict[str, Any]]:
+    """Each query through the same cache entry, freshness and single flight as its REST route;
+    the misses computed together (GraphQL)."""
+    batch = MissBatch(lambda missed: compute_many(request, project_id, missed, now), len(queries))
+
+    async def one(query: StatsQuery) -> dict[str, Any]:
+        handed_in = False
+
+        async def compute() -> dict[str, Any]:
+            nonlocal handed_in
+            handed_in = True
+            return await batch.compute(query)
+
+        try:
+            return await cached_data(request, project_id, f"stats.{query.report}", query.meta(),
+                                     dependency_span(query), compute)
+        finally:
+            if not handed_in:
+                batch.answered()
+
+    return list(await asyncio.gather(*(one(query) for query in queries)))
