@@ -4,16 +4,16 @@ many visitors all projects have together
 Existing numbers (drawn from the global sequence, all below 2^31) stay as they are, so stored
 rollup bitmaps remain valid; a project's new visitors take the numbers after its highest.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 16:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
