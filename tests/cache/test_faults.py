@@ -162,3 +162,34 @@ async def test_a_change_lost_while_redis_was_paused_is_not_hidden_afterwards(
         assert seen_by_other.headers["x-cache"] in ("MISS", "HIT")
         assert (await get(client, project)).json()["results"] == {"events": 2}
         assert await serves_hits(client, project)
+
+
+async def test_a_blip_during_ingest_keeps_the_other_tenants_entries(settings, own_redis, db):
+    """The lost change is recorded for its project when Redis is back: that project's entry is
+    recomputed in every instance, another project's stays a hit."""
+    shared = cache_settings(settings, own_redis.url, breaker_reset=timedelta(seconds=1))
+    changed, untouched = await make_project(db), await make_project(db)
+    async with running_app(shared) as fapp, running_app(shared) as other, \
+            client_of(fapp) as client, client_of(other) as other_client:
+        for project in (changed, untouched):
+            await send_events(client, project, [make_event()])
+            assert await serves_hits(other_client, project)
+
+        own_redis.pause()
+        try:
+            while not fapp.state.cache.breaker.open:
+                await get(client, changed)
+            await send_events(client, changed,
+                              [make_event(timestamp="2024-03-11T10:00:00+00:00")])
+            assert fapp.state.cache.lost_changes
+        finally:
+            own_redis.resume()
+
+        async def recovered() -> bool:
+            return not fapp.state.cache.lost_changes
+
+        await until(recovered)
+        fresh = await get(other_client, changed)
+        assert (fresh.json()["results"], fresh.headers["x-cache"]) == ({"events": 2}, "MISS")
+        kept = await get(other_client, untouched)
+        assert (kept.json()["results"], kept.headers["x-cache"]) == ({"events": 1}, "HIT")

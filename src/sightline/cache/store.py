@@ -2,9 +2,10 @@
 
 Every backend call goes through `call`: a failure or timeout is logged as `cache.degraded`,
 counted, fed to the circuit breaker and turned into the caller's default (a miss), never an
-error. A change that could not be recorded (backend down) is remembered; before the cache
-answers again, the global epoch is bumped, so that nothing cached before the outage is served
-as fresh afterwards.
+error. A change that could not be recorded (backend down) is remembered per project and sent
+as soon as the backend answers again, before this process trusts any entry: every process then
+sees the change, and only the entries it makes stale are recomputed (other tenants keep theirs).
+Past LOST_PROJECTS projects with lost changes, the global epoch is bumped instead.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from sightline.settings import CacheSettings
 log = structlog.get_logger()
 T = TypeVar("T")
 BACKEND_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError, *CLIENT_ERRORS)
+LOST_PROJECTS = 1000
 
 
 class CacheStore:
@@ -41,10 +43,15 @@ class CacheStore:
         self.breaker = CircuitBreaker(settings.breaker_threshold,
                                       settings.breaker_reset.total_seconds())
         self.incarnation = uuid.uuid4().hex
-        self.lost_changes = False
+        self.lost: dict[str, set[str]] = {}  # per project, the change fields not yet recorded
+        self.lost_everything = False  # too many projects: bump the global epoch instead
         self.recovery: asyncio.Task[None] | None = None
         self.flights: dict[str, asyncio.Future[Any]] = {}  # in-process single flight, by key
         self.seconds = 0.0  # total time spent waiting on the backend (for tests and timing)
+
+    @property
+    def lost_changes(self) -> bool:
+        return bool(self.lost) or self.lost_everything
 
     @property
     def degraded(self) -> bool:
@@ -76,15 +83,23 @@ class CacheStore:
     # Reading and writing entries
 
     async def recover(self) -> bool:
-        """After lost changes, bump the epoch before anything cached is trusted again."""
-        if not self.lost_changes:
-            return True
-        epoch = await self.call("epoch", lambda: self.backend.bump_epoch(keys.epoch_key(self.prefix)),
-                                None)
-        if epoch is None:
-            return False
-        self.lost_changes = False
-        log.info("cache.epoch_bumped", epoch=epoch)
+        """Record the changes lost while the backend was unreachable before anything cached is
+        trusted again."""
+        if self.lost_everything:
+            epoch = await self.call(
+                "epoch", lambda: self.backend.bump_epoch(keys.epoch_key(self.prefix)), None)
+            if epoch is None:
+                return False
+            self.lost_everything = False
+            self.lost.clear()
+            log.info("cache.epoch_bumped", epoch=epoch)
+        while self.lost:
+            project_id = next(iter(self.lost))
+            fields = self.lost.pop(project_id)
+            if await self.send(project_id, sorted(fields)) is None:
+                self.remember(project_id, fields)
+                return False
+            log.info("cache.change_recorded", project_id=project_id)
         return True
 
     async def lookup(self, project_id: str, entry: str, fields: list[str]) -> Lookup | None:
@@ -134,15 +149,26 @@ class CacheStore:
         await self.project_changed(project_id)
 
     async def record(self, project_id: str, fields: list[str]) -> None:
+        if self.lost_changes and not await self.recover():  # keep the order of changes
+            self.remember(project_id, set(fields))
+            return
+        if await self.send(project_id, fields) is None:
+            log.warning("cache.change_lost", project_id=project_id)
+            self.remember(project_id, set(fields))
+
+    async def send(self, project_id: str, fields: list[str]) -> int | None:
         versions = keys.versions_key(self.prefix, project_id)
         now = datetime.now(UTC).isoformat(timespec="microseconds")
-        seq = await self.call(
+        return await self.call(
             "bump", lambda: self.backend.bump(versions, fields, self.incarnation, now), None)
-        if seq is None:
-            log.warning("cache.change_lost", project_id=project_id)
-            self.lost_changes = True
-            if self.recovery is None or self.recovery.done():
-                self.recovery = asyncio.create_task(self.keep_recovering())
+
+    def remember(self, project_id: str, fields: set[str]) -> None:
+        if project_id in self.lost or len(self.lost) < LOST_PROJECTS:
+            self.lost.setdefault(project_id, set()).update(fields)
+        else:
+            self.lost_everything = True
+        if self.recovery is None or self.recovery.done():
+            self.recovery = asyncio.create_task(self.keep_recovering())
 
     async def record_position(self, project_id: str, position: int) -> None:
         """The primary's WAL position after a commit of the project that reads must reflect."""
@@ -158,7 +184,7 @@ class CacheStore:
         return await self.call("position", lambda: self.backend.position(versions), None)
 
     async def keep_recovering(self) -> None:
-        """Bump the epoch as soon as the backend is back, even if no request comes."""
+        """Record the lost changes as soon as the backend is back, even if no request comes."""
         while not await self.recover():
             await asyncio.sleep(self.breaker.reset_after)
 
