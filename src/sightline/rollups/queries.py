@@ -16,14 +16,15 @@ LOCK_VISITOR_NUMBERS = text(
 
 INSERT_NEW_VISITORS = text("""
 INSERT INTO visitor (project_id, visitor_key, num)
-SELECT CAST(:project_id AS varchar), new.k, top.n + row_number() OVER (ORDER BY new.k)
-FROM (SELECT DISTINCT k FROM unnest(CAST(:visitor_keys AS bigint[])) AS k
-      WHERE NOT EXISTS (SELECT 1 FROM visitor v
-                        WHERE v.project_id = :project_id AND v.visitor_key = k)) AS new
-CROSS JOIN (SELECT coalesce(max(num), 0) AS n FROM visitor
-            WHERE project_id = :project_id) AS top
+SELECT CAST(:project_id AS varchar), new.k,
+       (SELECT coalesce(max(num), 0) FROM visitor WHERE project_id = :project_id)
+       + row_number() OVER (ORDER BY new.k)
+FROM (SELECT DISTINCT k FROM unnest(CAST(:visitor_keys AS bigint[])) AS k) AS new
+WHERE NOT EXISTS (SELECT 1 FROM visitor v
+                  WHERE v.project_id = :project_id AND v.visitor_key = new.k)
 ON CONFLICT (project_id, visitor_key) DO NOTHING
 """)
+
 
 # Rows stored without a visitor number (seeded by COPY, or older) get theirs before a build.
 NUMBER_EVENTS_OF_RANGE = text("""
