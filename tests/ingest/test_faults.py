@@ -35,6 +35,25 @@ async def stored_ids(database_url: str, project_id: str) -> set[str]:
         await engine.dispose()
 
 
+ACTIVE_INGEST = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     " AND state = 'active' AND application_name = 'sightline'")
+
+
+async def storing(database_url: str, tasks: list[asyncio.Task], timeout: float = 60) -> None:
+    """Wait until the server runs an ingest statement (or a batch was answered already)."""
+    engine = create_async_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        async with engine.connect() as conn:
+            while not (await conn.execute(ACTIVE_INGEST)).scalar():
+                if any(task.done() for task in tasks):
+                    return
+                assert time.monotonic() < deadline, "no batch reached the database"
+                await asyncio.sleep(0.01)
+    finally:
+        await engine.dispose()
+
+
 async def post(http: httpx.AsyncClient, key: str, events: list[dict[str, object]]) -> int | None:
     """The status, or None when the request never reached a server (nothing acknowledged)."""
     try:
@@ -50,7 +69,7 @@ async def test_sigterm_lets_batches_in_flight_finish(database_url, redis_url, db
         async with httpx.AsyncClient(base_url=server.base, timeout=120) as http:
             sending = {name: asyncio.create_task(post(http, project.keys.ingest, events))
                        for name, events in batches.items()}
-            await asyncio.sleep(0.5)  # the batches are being stored
+            await storing(database_url, list(sending.values()))  # batches are being stored
             os.killpg(server.process.pid, signal.SIGTERM)
             statuses = {name: await task for name, task in sending.items()}
             server.process.wait(timeout=60)
