@@ -64,8 +64,9 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_url: str) -> Settings:
+def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(environment="test", database_url=database_url, redis_url=redis_url,
+                    data_dir=tmp_path_factory.mktemp("data"),
                     webhook_secret="whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ==",
                     admin_token=ADMIN_TOKEN,
                     rate_limit=RateLimitSettings(requests_per_second=1e9, burst=10**9))

@@ -32,6 +32,7 @@ from sightline.problems import ProblemMiddleware, install_problem_handlers
 from sightline.projects.endpoints import instance_router, router as projects_router
 from sightline.replicas.router import ReadRouter, Replica, replica_name
 from sightline.reports.endpoints import router as reports_router
+from sightline.segments.duck import open_duck
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
 from sightline.state import state_of
@@ -81,7 +82,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     monitor = asyncio.create_task(state.read_router.check_forever())
     sampler = asyncio.create_task(sample_forever(state.metrics))
     state.job_signal = asyncio.Event()
-    in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker))
+    state.duck = open_duck(settings)
+    in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker,
+                                                   state.duck))
                   if settings.in_process_worker else None)
     # what start-up created lives as long as the process: keep it out of the collector's full
     # passes (a full collection holds the GIL, and with it the event loop, for its whole run)
@@ -96,6 +99,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.read_router.close()
         await state.rate_limiter.close()
         await state.cache.close()
+        if state.duck is not None:
+            state.duck.close()
         await engine.dispose()
         process_exited()
 

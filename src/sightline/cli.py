@@ -18,6 +18,8 @@ app = typer.Typer(no_args_is_help=True, help="Sightline analytics backend",
                   pretty_exceptions_enable=False)
 project_app = typer.Typer(no_args_is_help=True, help="Manage projects")
 app.add_typer(project_app, name="project")
+segments_app = typer.Typer(no_args_is_help=True, help="Columnar segments (derived from the database)")
+app.add_typer(segments_app, name="segments")
 
 
 def resolved_url(settings: Settings) -> str:
@@ -212,6 +214,32 @@ async def forget_cached(settings: Settings, project_id: str) -> None:
         await store.close()
 
 
+@segments_app.command("rebuild")
+def segments_rebuild(
+    project: Annotated[str | None, typer.Option(help="Project id (default: every project)")] = None,
+) -> None:
+    """Drop the segments and write them again from the database (they are a derived copy)."""
+    built = with_session(get_settings(), lambda db: rebuild_segments(db, get_settings(), project))
+    typer.echo(json.dumps(built))
+
+
+async def rebuild_segments(db, settings: Settings, project_id: str | None):  # type: ignore[no-untyped-def]
+    from sightline.projects.service import get_project, list_projects
+    from sightline.segments import service as segments
+    from sightline.segments.duck import Duck
+
+    duck = Duck(settings)
+    try:
+        ids = [project_id] if project_id else [p.id for p in await list_projects(db)]
+        built = {}
+        for pid in ids:
+            project = await get_project(db, pid)
+            built[pid] = await segments.rebuild(db.bind, duck, pid, project.timezone)
+        return built
+    finally:
+        duck.close()
+
+
 @app.command()
 def seed(
     project: Annotated[str, typer.Option(help="Project id")],
@@ -231,7 +259,9 @@ async def seed_and_roll_up(db, project_id: str, events: int, days: int, seed: in
 
     stats = await seed_project(db, project_id, events, days, seed)
     await db.commit()
-    return {**stats, "rollup_days": await roll_up(db, project_id, days)}
+    rollup_days = await roll_up(db, project_id, days)
+    months = (await rebuild_segments(db, get_settings(), project_id))[project_id]
+    return {**stats, "rollup_days": rollup_days, "segment_months": len(months)}
 
 
 async def roll_up(db, project_id: str, days: int) -> int:  # type: ignore[no-untyped-def]
@@ -306,6 +336,8 @@ async def demo_project(db, known, reset: bool, events: int, settings: Settings):
     await db.commit()
     with step("Building the daily rollups"):
         await roll_up(db, created.id, DEMO_DAYS)
+    with step("Building the columnar segments"):
+        await rebuild_segments(db, get_settings(), created.id)
     return created
 
 

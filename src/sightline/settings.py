@@ -81,6 +81,16 @@ class WorkerSettings(BaseModel):
     pending_reports: int = 10  # per project, queued or running; more is 429
 
 
+class ColumnarSettings(BaseModel):
+    """DuckDB over Parquet segments (per server process and worker)."""
+
+    enabled: bool = True
+    directory: Path | None = None  # default: <data_dir>/segments
+    memory_limit: str = "1GB"  # DuckDB's limit per process
+    threads: int = 2  # DuckDB threads per query
+    concurrency: int = 2  # DuckDB queries at once per process; others wait
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIGHTLINE_", env_nested_delimiter="__", extra="ignore"
@@ -103,6 +113,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
+    columnar: ColumnarSettings = ColumnarSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +131,10 @@ class Settings(BaseSettings):
     def split_urls(cls, urls: str | list[str]) -> list[str]:
         listed = urls.split(",") if isinstance(urls, str) else urls
         return [cls.async_driver(url.strip()) for url in listed if url.strip()]  # type: ignore[misc]
+
+    @property
+    def segments_dir(self) -> Path:
+        return self.columnar.directory or self.data_dir / "segments"
 
     @property
     def embedded(self) -> bool:

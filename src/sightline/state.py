@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sightline.ops.metrics import Metrics
     from sightline.projects.schemas import ProjectOut
     from sightline.replicas.router import ReadRouter
+    from sightline.segments.duck import Duck
     from sightline.settings import Settings
     from sightline.ttlcache import TtlCache
 
@@ -43,6 +44,7 @@ class AppState(Protocol):
     job_signal: asyncio.Event  # wakes the in-process worker
     ingest_gates: ProjectGates  # one ingest transaction per project and process
     dashboard_gates: ProjectGates  # a few dashboard computations per project and process
+    duck: Duck | None  # DuckDB over the segments (None: columnar family off)
 
 
 def state_of(app: Starlette) -> AppState:

@@ -33,7 +33,7 @@ OVERVIEW = {"visitors": 3, "visits": 4, "pageviews": 5, "views_per_visit": 1.25,
             "bounce_rate": 50.0, "visit_duration": 33, "events": 6, "revenue": 20.0}
 
 
-async def answer(engine, project, report: str, family: str, extra=()):  # type: ignore[no-untyped-def]
+async def answer(engine, project, report: str, family: str, extra=(), duck=None):  # type: ignore[no-untyped-def]
     query = parse_query(report, [*RANGE, *extra], project.timezone, NOW)
-    ctx = Context(Runner(engine), project.id, project.timezone, NOW)
+    ctx = Context(Runner(engine), project.id, project.timezone, NOW, duck=duck)
     return await run_report(ctx, query, family)

@@ -12,6 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from sightline.state import state_of
+from sightline.segments import service as segments
 from tests.stats.harness import Params, Site, new_site
 
 DST_DAYS = {  # a day on which the clocks change, per zone
@@ -232,9 +234,12 @@ def behaviour_queries(draw: st.DrawFn, anchor: date) -> tuple[str, Params]:
     return endpoint, params
 
 
-async def run(client: Any, db: Any, data: st.DataObject, queries: Any, count: int) -> None:
+async def run(client: Any, db: Any, data: st.DataObject, queries: Any, count: int,
+              columnar: Any = None) -> None:
     """Send the batches one by one, asking one query after each (late events must show at once,
-    cache or not), then the rest; an early query is asked again at the end."""
+    cache or not), then the rest; an early query is asked again at the end. With `columnar`
+    (engine, duck), segments are built after each batch, so the next batch's late events are
+    read from PostgreSQL beside segments that no longer hold their days."""
     zone, anchor, parts = data.draw(scenarios(), label="timezone, anchor day, batches")
     site: Site = await new_site(client, db, zone)
     for goal in GOALS:
@@ -249,6 +254,8 @@ async def run(client: Any, db: Any, data: st.DataObject, queries: Any, count: in
     for part in parts:
         await site.send(part)
         await ask(*data.draw(queries(anchor), label="query"))
+        if columnar is not None:
+            await segments.build_stale(*columnar, site.project.id, zone)
     for _ in range(count - len(parts)):
         await ask(*data.draw(queries(anchor), label="query"))
     await ask(*asked[0])
@@ -285,3 +292,32 @@ async def test_session_lists_match_the_reference(client, db, data) -> None:
 @given(data=st.data())
 async def test_funnel_retention_active_users_match_the_reference(client, db, data) -> None:
     await run(client, db, data, behaviour_queries, 4)
+
+
+# The same properties over the columnar family (segments plus PostgreSQL's late rows).
+COLUMNAR_EXAMPLES = settings(EXAMPLES, max_examples=int(os.environ.get("STATS_EXAMPLES", "40")) // 2)
+
+
+@COLUMNAR_EXAMPLES
+@given(data=st.data())
+async def test_columnar_overview_and_timeseries_match_the_reference(client, db, app, data) -> None:
+    await run(client, db, data, aggregate_queries, 5, (state_of(app).engine, state_of(app).duck))
+
+
+@COLUMNAR_EXAMPLES
+@given(data=st.data())
+async def test_columnar_event_lists_match_the_reference(client, db, app, data) -> None:
+    await run(client, db, data, event_list_queries, 6, (state_of(app).engine, state_of(app).duck))
+
+
+@COLUMNAR_EXAMPLES
+@given(data=st.data())
+async def test_columnar_session_lists_match_the_reference(client, db, app, data) -> None:
+    await run(client, db, data, session_list_queries, 6, (state_of(app).engine, state_of(app).duck))
+
+
+@COLUMNAR_EXAMPLES
+@given(data=st.data())
+async def test_columnar_funnel_retention_active_users_match_the_reference(client, db, app,
+                                                                          data) -> None:
+    await run(client, db, data, behaviour_queries, 4, (state_of(app).engine, state_of(app).duck))

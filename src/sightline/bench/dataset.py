@@ -9,6 +9,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
@@ -162,6 +163,26 @@ async def catch_up_rollups(engine: AsyncEngine, dataset: Dataset, log: Any) -> N
             days = await rollups.build_stale_days(db, project.id, project.timezone)
         if days:
             log(f"rollups of {project.name}: rebuilt {len(days)} stale days")
+
+
+async def catch_up_segments(url: str, dataset: Dataset, data_dir: Path, log: Any) -> None:
+    """Build the segments the servers read (under data_dir) that are missing or out of date."""
+    from sightline.segments import service as segments
+    from sightline.segments.duck import Duck
+    from sightline.settings import Settings
+
+    duck = Duck(Settings(database_url=url, data_dir=data_dir))
+    engine = create_async_engine(url)
+    try:
+        for project in dataset.projects:
+            began = time.perf_counter()
+            months = await segments.build_stale(engine, duck, project.id, project.timezone)
+            if months:
+                log(f"segments of {project.name}: {len(months)} months in "
+                    f"{time.perf_counter() - began:.1f} s")
+    finally:
+        duck.close()
+        await engine.dispose()
 
 
 async def seed_dataset(engine: AsyncEngine, url: str, name: str, specs: list[ProjectSpec],

@@ -16,7 +16,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sightline.bench import queries, scenarios
-from sightline.bench.dataset import Project, database_url_for, ensure_dataset
+from sightline.bench.dataset import Project, catch_up_segments, database_url_for, ensure_dataset
 from sightline.bench.report import write_report
 from sightline.bench.servers import Server
 from sightline.db import make_sessionmaker
@@ -25,7 +25,7 @@ from sightline.projects.service import create_project
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 RESULTS_DIR = "bench/.results"   # server logs (ignored by git)
-ALL_SCENARIOS = ("floor", "ingest", "warm", "cold", "raw", "dashboard", "mix")
+ALL_SCENARIOS = ("floor", "ingest", "warm", "cold", "adhoc", "raw", "dashboard", "mix")
 
 
 @dataclass
@@ -112,7 +112,10 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
     options.admin_url = asyncpg_url(options.admin_url)
     dataset = await ensure_dataset(options.admin_url, options.database_name, options.mode, log)
     url = database_url_for(options.admin_url, options.database_name)
+    data_dir = project_root() / RESULTS_DIR / "data" / options.database_name
+    await catch_up_segments(url, dataset, data_dir, log)
     env = {"SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_REDIS_URL": options.redis_url,
+           "SIGHTLINE_DATA_DIR": str(data_dir),
            "SIGHTLINE_ENVIRONMENT": "development", "SIGHTLINE_LOG_JSON": "false",
            # the load generator uses one key far beyond a client's fair rate
            "SIGHTLINE_RATE_LIMIT__REQUESTS_PER_SECOND": "1000000000"}
@@ -131,6 +134,7 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
     bench.facts["mode"] = options.mode
     steps = {
         "floor": scenarios.floor, "warm": scenarios.warm, "cold": scenarios.cold,
+        "adhoc": scenarios.adhoc,
         "raw": scenarios.raw, "dashboard": scenarios.dashboard, "mix": scenarios.mix,
     }
     try:

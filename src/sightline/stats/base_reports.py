@@ -1,5 +1,6 @@
 """The base-table family: reports computed from the `session` and `event` tables, for any
-filters, zone and interval (SQL in stats.sql). One function per registry entry; each takes a
+filters, zone and interval (SQL in stats.sql). The columnar family runs the same functions over
+its own tables and runner (stats.columnar). One function per registry entry; each takes a
 validated StatsQuery and returns the `results` part of the response.
 """
 
@@ -22,7 +23,7 @@ from sightline.stats.shape import (
     revenue_results, sort_and_page,
 )
 from sightline.stats.sql import aggregates, cohorts, lists
-from sightline.stats.sql.sources import Source, event_column, matching_events, matching_sessions
+from sightline.stats.sql.sources import Source, event_column
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COUNT_METRICS = ("visitors", "visits", "pageviews", "events", "exits", "conversions")
@@ -34,11 +35,11 @@ def microseconds(instant: datetime) -> int:
 
 
 def events_of(ctx: Context, query: StatsQuery, start: datetime, end: datetime) -> Source:
-    return matching_events(ctx.project_id, start, end, query.filters)
+    return ctx.tables.events(ctx.project_id, start, end, query.filters)
 
 
 def sessions_of(ctx: Context, query: StatsQuery, start: datetime, end: datetime) -> Source:
-    return matching_sessions(ctx.project_id, start, end, query.filters)
+    return ctx.tables.sessions(ctx.project_id, start, end, query.filters)
 
 
 def without_visitors(labels: list[Label]) -> list[Label]:
@@ -143,7 +144,7 @@ async def visitors_without_event_filters(ctx: Context, query: StatsQuery,
     """Visitors of the query without its page/event/prop conditions: of its events in range, or
     of its sessions starting in range (session lists)."""
     start, end = instant_range(query)
-    source = (matching_sessions if session_list else matching_events)(
+    source = (ctx.tables.sessions if session_list else ctx.tables.events)(
         ctx.project_id, start, end, query.session_filters)
     row = await ctx.runner.one(aggregates.select_totals(
         source, [func.count(distinct(source.rows.c.visitor_key)).label("visitors")]))
@@ -248,7 +249,7 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     bucket_days = periods.following_starts(cohort_days[0], len(cohort_days) + periods_count,
                                            interval)
     thresholds = [periods.day_start(day, zone) for day in bucket_days]
-    all_events = matching_events(ctx.project_id, EPOCH, thresholds[-1], query.filters)
+    all_events = ctx.tables.events(ctx.project_id, EPOCH, thresholds[-1], query.filters)
     rows = await ctx.runner.rows(cohorts.select_retention(
         all_events, thresholds[0], thresholds[len(cohort_days)], thresholds))
     counts = {(row["cohort"], row["active"]): row["visitors"] for row in rows}

@@ -1,5 +1,5 @@
 """What every report function receives besides its query: how to run statements, the project,
-the clock (the engine never reads it) and the project's goals."""
+the clock (the engine never reads it), the project's goals and the tables rows come from."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -8,9 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sightline.models import Goal
+from sightline.segments.duck import Duck
 from sightline.stats import periods
 from sightline.stats.query import StatsQuery
 from sightline.stats.runner import Runner
+from sightline.stats.tables import BASE_TABLES, Tables
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class Context:
     timezone: str
     now: datetime
     goals: tuple[Goal, ...] = ()
+    tables: Tables = BASE_TABLES  # where reports take their matching events and sessions
+    duck: Duck | None = None  # this process's DuckDB, when the columnar family is on
 
 
 # One table family's way of computing one report: the `results` of the response.

@@ -1,7 +1,8 @@
 """Choose the table family that answers a query, then run the registry entry's function for it.
 
 Families are tried in the order the entry lists them; each family has one condition here.
-Daily rollups are per local day of the project's zone and unfiltered; the base tables answer
+Daily rollups are per local day of the project's zone and unfiltered; columnar segments answer
+what they hold part of (the rest of the range read from PostgreSQL); the base tables answer
 everything.
 """
 
@@ -10,7 +11,8 @@ from typing import Any
 
 from sightline.stats.context import Context
 from sightline.stats.query import StatsQuery, is_known_dimension
-from sightline.stats.reports import BASE, ROLLUPS, report
+from sightline.stats.columnar.reports import segments_hold
+from sightline.stats.reports import BASE, COLUMNAR, ROLLUPS, report
 
 
 def goals_need_events(ctx: Context, query: StatsQuery) -> bool:
@@ -31,6 +33,7 @@ def rollups_answer(ctx: Context, query: StatsQuery) -> bool:
 
 CONDITIONS: dict[str, Callable[[Context, StatsQuery], bool]] = {
     ROLLUPS: rollups_answer,
+    COLUMNAR: segments_hold,
     BASE: lambda ctx, query: True,
 }
 

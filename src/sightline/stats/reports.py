@@ -22,13 +22,14 @@ from sightline.problems import InvalidParameter
 from sightline.stats import base_reports as base
 from sightline.stats import rollup_reports as rollup
 from sightline.stats import schemas
+from sightline.stats.columnar import reports as columnar
 from sightline.stats.context import ReportFunction, comparison_instants, instant_range
 from sightline.stats.query import (
     BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, FUNNEL_WINDOWS, INTERVALS,
     MAX_LIMIT, PERIODS, TIMESERIES_METRICS, UTM_PARAMS, StatsQuery,
 )
 
-ROLLUPS, BASE = "rollups", "base"
+ROLLUPS, COLUMNAR, BASE = "rollups", "columnar", "base"
 Kind = Literal["list", "object"]
 Span = tuple[datetime, datetime] | None
 
@@ -117,6 +118,14 @@ class Report:
         return (*COMMON_PARAMS, *own, *self.params)
 
 
+def families(rollups: ReportFunction | None, base_function: ReportFunction,
+             ) -> dict[str, ReportFunction]:
+    """Rollups (when the report has them), columnar segments, then the base tables: the
+    columnar family runs the base family's function over segments."""
+    rollup_family = {ROLLUPS: rollups} if rollups is not None else {}
+    return {**rollup_family, COLUMNAR: columnar.over(base_function), BASE: base_function}
+
+
 def rows(model: type[BaseModel]) -> Any:
     return list[model]  # type: ignore[valid-type]
 
@@ -125,28 +134,28 @@ def session_list(name: str, key: str, names: tuple[str, ...], summary: str,
                  route: str = "") -> Report:
     """A list of one session attribute's values, from rollups or sessions."""
     row = schemas.list_row("".join(p.title() for p in key.split("_")) + "Row", key, names)
-    return Report(name, "list", rows(row), {ROLLUPS: rollup.dimension_list_of(key, key, names),
-                                            BASE: base.session_list_of(key, names)},
+    return Report(name, "list", rows(row), families(rollup.dimension_list_of(key, key, names),
+                                                    base.session_list_of(key, names)),
                   summary, route=route)
 
 
 PAGE_ROW = schemas.list_row("PageRow", "page", ("visitors", "pageviews"))
 ENTRIES = (
     Report("overview", "object", schemas.Overview,
-           {ROLLUPS: rollup.overview, BASE: base.overview},
+           families(rollup.overview, base.overview),
            "Totals of the range, optionally compared", visualization="number"),
     Report("timeseries", "object",
            rows(schemas.metrics_row("TimeseriesPoint", TIMESERIES_METRICS,
                                     {"date": (str, Field(description="Bucket start"))})),
-           {ROLLUPS: rollup.timeseries, BASE: base.timeseries},
+           families(rollup.timeseries, base.timeseries),
            "Metrics per bucket (hour, day, ISO week, month) with zero-filled buckets",
            params=(Param("metrics", "Comma-separated metrics", "metrics", TIMESERIES_METRICS,
                          "visitors"),
                    Param("interval", "Bucket size", "choice", INTERVALS, "day")),
            visualization="line"),
     Report("pages", "list", rows(PAGE_ROW),
-           {ROLLUPS: rollup.dimension_list_of("page", "page", ("visitors", "pageviews")),
-            BASE: base.event_list_of("page", "page", ("visitors", "pageviews"))},
+           families(rollup.dimension_list_of("page", "page", ("visitors", "pageviews")),
+                    base.event_list_of("page", "page", ("visitors", "pageviews"))),
            "Pages by visitors"),
     session_list("entry-pages", "entry_page", ("visits", "visitors", "bounce_rate",
                                                 "visit_duration"), "Pages sessions start on"),
@@ -157,8 +166,8 @@ ENTRIES = (
                  "Traffic sources"),
     Report("referrers", "list",
            rows(schemas.list_row("ReferrerRow", "referrer", ("visitors", "visits"))),
-           {ROLLUPS: rollup.referrers, BASE: base.session_list_of("referrer",
-                                                                  ("visitors", "visits"))},
+           families(rollup.referrers, base.session_list_of("referrer",
+                                                                  ("visitors", "visits"))),
            "Referrers of one source",
            params=(Param("source", "The source whose referrers to list", required=True),)),
     session_list("countries", "country", ("visitors", "visits"), "Countries"),
@@ -167,23 +176,23 @@ ENTRIES = (
     session_list("os", "os", ("visitors", "visits"), "Operating systems"),
     Report("events", "list",
            rows(schemas.list_row("EventRow", "event", ("events", "visitors"))),
-           {ROLLUPS: rollup.dimension_list_of("event", "event", ("events", "visitors")),
-            BASE: base.event_list_of("event", "event", ("events", "visitors"))},
+           families(rollup.dimension_list_of("event", "event", ("events", "visitors")),
+                    base.event_list_of("event", "event", ("events", "visitors"))),
            "Custom events (every name but pageview)"),
     Report("properties", "list",
            rows(schemas.list_row("PropertyRow", "value", ("events", "visitors"))),
-           {ROLLUPS: rollup.dimension_list_of(None, "value", ("events", "visitors")),
-            BASE: base.event_list_of(None, "value", ("events", "visitors"))},
+           families(rollup.dimension_list_of(None, "value", ("events", "visitors")),
+                    base.event_list_of(None, "value", ("events", "visitors"))),
            "Values of one event property", route="properties/{prop_key}",
            params=(Param("event", "Only events of this name"),)),
     Report("goals", "list",
            rows(schemas.list_row("GoalRow", "goal", ("visitors", "conversions",
                                                      "conversion_rate", "revenue"))),
-           {ROLLUPS: rollup.goals, BASE: base.goals}, "The project's goals and conversions"),
+           families(rollup.goals, base.goals), "The project's goals and conversions"),
     Report("breakdown", "list",
            rows(schemas.metrics_row("BreakdownRow", BREAKDOWN_SESSION_METRICS
                                     + BREAKDOWN_EVENT_METRICS[1:], {}, extra=True)),
-           {ROLLUPS: rollup.breakdown, BASE: base.breakdown},
+           families(rollup.breakdown, base.breakdown),
            "Any dimension with chosen metrics; each row is keyed by the dimension's name",
            params=(Param("dimension", "A session attribute, page, event or prop:<key>",
                          "dimension", required=True),
@@ -193,7 +202,7 @@ ENTRIES = (
                                              + BREAKDOWN_EVENT_METRICS)), "visitors"))),
     *(session_list(f"utm/{p}", p, ("visitors", "visits", "bounce_rate"), f"Values of {p}",
                    route="utm/{param}") for p in UTM_PARAMS),
-    Report("funnel", "object", rows(schemas.FunnelStep), {BASE: base.funnel},
+    Report("funnel", "object", rows(schemas.FunnelStep), families(None, base.funnel),
            "Visitors reaching each step in order within the window",
            params=(Param("step", "page:/path or event:name, repeated 2 to 8 times", "steps",
                          required=True),
@@ -201,20 +210,20 @@ ENTRIES = (
                          tuple(FUNNEL_WINDOWS), "1d")),
            session_filters_only=True, span=funnel_span, visualization="funnel"),
     Report("retention", "object", rows(schemas.RetentionCohort),
-           {ROLLUPS: rollup.retention, BASE: base.retention},
+           families(rollup.retention, base.retention),
            "Cohorts by first visit and their return per period",
            params=(Param("interval", "Cohort period", "choice", ("day", "week"), "week"),
                    Param("periods", "Periods per cohort", "integer", default=8,
                          bounds=(1, 52))),
            session_filters_only=True, span=any_change, visualization="cohort"),
     Report("active-users", "object", schemas.ActiveUsers,
-           {ROLLUPS: rollup.active_users, BASE: base.active_users},
+           families(rollup.active_users, base.active_users),
            "Daily, weekly and monthly active visitors and stickiness",
            session_filters_only=True, span=active_users_span, visualization="line"),
     Report("realtime", "object", schemas.Realtime, {BASE: base.realtime},
            "Visitors and pageviews of the last 5 minutes", session_filters_only=True,
            span=any_change, visualization="number"),
-    Report("revenue", "object", schemas.Revenue, {ROLLUPS: rollup.revenue, BASE: base.revenue},
+    Report("revenue", "object", schemas.Revenue, families(rollup.revenue, base.revenue),
            "Revenue, orders and averages", visualization="number"),
 )
 LIST_REPORTS = tuple(entry.name for entry in ENTRIES if entry.kind == "list")

@@ -16,6 +16,8 @@ from sightline.problems import InvalidParameter
 from sightline.projects import service as projects
 from sightline.projects.schemas import ProjectOut
 from sightline.replicas.router import read_engine
+from sightline.segments.duck import Duck
+from sightline.state import app_state
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
 from sightline.stats.planner import run_report
@@ -37,9 +39,9 @@ async def goals_for(engine: AsyncEngine, project_id: str, queries: list[StatsQue
 
 
 async def compute(engine: AsyncEngine, project: ProjectOut, query: StatsQuery,
-                  now: datetime) -> dict[str, Any]:
+                  now: datetime, duck: Duck | None = None) -> dict[str, Any]:
     goals = await goals_for(engine, project.id, [query])
-    ctx = Context(Runner(engine), project.id, project.timezone, now, goals)
+    ctx = Context(Runner(engine), project.id, project.timezone, now, goals, duck=duck)
     return {"results": await run_report(ctx, query), "meta": query.meta()}
 
 
@@ -50,7 +52,8 @@ async def serve_report(request: Request, project_id: str, report: str,
     query = parse_query(report, items, project.timezone, now)
 
     async def computed() -> dict[str, Any]:
-        return await compute(await read_engine(request, project_id), project, query, now)
+        return await compute(await read_engine(request, project_id), project, query, now,
+                             app_state(request).duck)
 
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
                          dependency_span(query), computed)

@@ -1,0 +1,37 @@
+"""The columnar family's report functions: the base family's function for the report, run in
+DuckDB over the project's segments, with the days they do not hold read from PostgreSQL."""
+
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sightline.stats.columnar.family import ColumnarRunner, ColumnarTables, coverage, listed
+from sightline.stats.context import Context, ReportFunction, instant_range
+from sightline.stats.query import PROPERTY_PREFIX, StatsQuery
+
+
+def reads_properties(query: StatsQuery) -> bool:
+    """Whether the report lists property values (filters on them are applied in PostgreSQL
+    for the rows it reads there)."""
+    return query.report == "properties" or (query.dimension or "").startswith(PROPERTY_PREFIX)
+
+
+def segments_hold(ctx: Context, query: StatsQuery) -> bool:
+    """The planner's condition: this process has DuckDB and a segment lists part of the range."""
+    return ctx.duck is not None and listed(ctx.duck, ctx.project_id, ZoneInfo(ctx.timezone),
+                                           *instant_range(query))
+
+
+def over(function: ReportFunction) -> ReportFunction:
+    async def report(ctx: Context, query: StatsQuery) -> Any:
+        assert ctx.duck is not None
+        zone = ZoneInfo(ctx.timezone)
+        engine = ctx.runner.engine
+        held = await coverage(engine, ctx.duck, ctx.project_id, zone)
+        tables = ColumnarTables(held, zone, reads_properties(query))
+        runner = ColumnarRunner(engine, ctx.duck, tables)
+        try:
+            return await function(replace(ctx, runner=runner, tables=tables), query)
+        finally:
+            runner.close()
+    return report

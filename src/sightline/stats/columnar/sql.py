@@ -1,0 +1,165 @@
+"""The engine's statements for DuckDB: the PostgreSQL compiler with DuckDB's few differences,
+and the row sources over segments plus PostgreSQL's rows of the days no segment holds."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger, ColumnElement, DateTime, FromClause, Integer, Numeric, Select, String, and_,
+    bindparam, column, exists, false, func, literal, null, or_, select, table, true, union_all,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.asyncpg import PGCompiler_asyncpg, PGDialect_asyncpg
+from sqlalchemy.engine.interfaces import BindTyping
+from sqlalchemy.sql.elements import Extract
+
+from sightline.segments.queries import (
+    EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
+    session_columns,
+)
+from sightline.stats.query import Filter
+from sightline.stats.sql.sources import (
+    EVENT, SESSION, Source, condition, event_column, event_conditions, same_session,
+    session_conditions,
+)
+
+Interval = tuple[datetime, datetime]
+SQL_TYPES = {"TIMESTAMP": DateTime(), "BIGINT": BigInteger(), "INTEGER": Integer(),
+             "VARCHAR": String()}
+
+
+class DuckCompiler(PGCompiler_asyncpg):
+    def visit_extract(self, extract: Extract, **kw: Any) -> str:
+        """Epoch seconds as an exact decimal (DuckDB's EXTRACT(epoch) is a double)."""
+        if extract.field == "epoch":
+            return f"(epoch_us({self.process(extract.expr, **kw)}) * 0.000001)"
+        return super().visit_extract(extract, **kw)
+
+
+class DuckDialect(PGDialect_asyncpg):
+    statement_compiler = DuckCompiler
+    bind_typing = BindTyping.NONE
+
+
+DIALECT = DuckDialect()
+
+
+def utc_naive(value: Any) -> Any:
+    """Instants as UTC wall time, the way segments store them."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, list):
+        return [utc_naive(v) for v in value]
+    return value
+
+
+def compiled(statement: Select) -> tuple[str, list[Any]]:
+    result = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    return result.string, [utc_naive(result.params[n]) for n in result.positiontup or ()]
+
+
+def sql_type(name: str, kind: str) -> Any:
+    if name == "properties":
+        return JSONB()
+    return SQL_TYPES.get(kind, Numeric())
+
+
+def columns(types: dict[str, str]) -> list[Any]:
+    return [column(name, sql_type(name, kind)) for name, kind in types.items()]
+
+
+def parquet(files: Sequence[Path], types: dict[str, str]) -> FromClause:
+    paths = bindparam("files", [str(f) for f in files], unique=True)
+    return func.read_parquet(paths).table_valued(*columns(types)).alias("p")
+
+
+def tail_table(name: str, types: dict[str, str]) -> FromClause:
+    return table(name, *columns(types))
+
+
+def within(instant: ColumnElement[datetime], intervals: list[Interval]) -> ColumnElement[bool]:
+    if not intervals:
+        return false()
+    return or_(*(and_(instant >= a, instant < b) for a, b in intervals))
+
+
+def segment_event_conditions(rows: FromClause, filters: tuple[Filter, ...]) -> list[ColumnElement[bool]]:
+    return [condition(rows.c[SESSION_PREFIX + f.dimension], f) if f.on_session
+            else condition(event_column(rows, f.dimension), f) for f in filters]
+
+
+def events_view(files: Sequence[Path], held: list[Interval], filters: tuple[Filter, ...],
+                tail: str, name: str) -> Source:
+    """Events of the held intervals from segments, then the tail rows (already filtered)."""
+    names = list(EVENT_TYPES)
+    tail_rows = tail_table(tail, EVENT_TYPES)
+    parts = [select(*(tail_rows.c[n] for n in names))]
+    if files and held:
+        p = parquet(files, SEGMENT_EVENT_TYPES)
+        parts.insert(0, select(*(p.c[n] for n in names))
+                     .where(within(p.c.ts, held), *segment_event_conditions(p, filters)))
+    view = union_all(*parts).cte(name)
+    return Source(view, view, [])
+
+
+def sessions_view(files: Sequence[Path], held: list[Interval], filters: tuple[Filter, ...],
+                  with_event: Source | None, tail: str, name: str) -> Source:
+    """Sessions of the held intervals from segments (with a matching event when there are
+    event filters), then the tail rows (already filtered)."""
+    names = list(SESSION_TYPES)
+    tail_rows = tail_table(tail, SESSION_TYPES)
+    parts = [select(*(tail_rows.c[n] for n in names))]
+    if files and held:
+        p = parquet(files, SESSION_TYPES)
+        where = [within(p.c.started_at, held),
+                 *(condition(p.c[f.dimension], f) for f in filters if f.on_session)]
+        if with_event is not None:
+            e = with_event.rows.c
+            where.append(exists().where(e.visitor_key == p.c.visitor_key,
+                                        e.session_key == p.c.session_key))
+        parts.insert(0, select(*(p.c[n] for n in names)).where(*where))
+    view = union_all(*parts).cte(name)
+    return Source(view, view, [])
+
+
+def select_tail_events(project_id: str, tail: list[Interval], filters: tuple[Filter, ...],
+                       with_properties: bool) -> Select:
+    """PostgreSQL's matching events in the tail intervals, as segment columns. Each event looks
+    its session up by primary key (a LATERAL with LIMIT is never turned into a join that
+    scans every session of the project: the tail is a few days at most)."""
+    e = EVENT.alias("e")
+    where = [e.c.project_id == project_id, within(e.c.ts, tail),
+             *event_conditions(e, tuple(f for f in filters if not f.on_session))]
+    from_clause: FromClause = e
+    session_filters = tuple(f for f in filters if f.on_session)
+    if session_filters:
+        s = SESSION.alias("s")
+        session = (select(*(s.c[f.dimension] for f in session_filters))
+                   .where(same_session(e, s)).limit(1).lateral("ls"))
+        from_clause = e.join(session, true())
+        where += session_conditions(session, session_filters)
+    columns = event_columns(e)
+    if not with_properties:
+        columns = [*columns[:-1], null().label("properties")]
+    return select(*columns).select_from(from_clause).where(*where)
+
+
+def select_tail_sessions(project_id: str, tail: list[Interval],
+                         filters: tuple[Filter, ...]) -> Select:
+    """PostgreSQL's matching sessions starting in the tail intervals; with event filters, each
+    session probes its own events (LATERAL with LIMIT, by the visitor index)."""
+    s = SESSION.alias("s")
+    where = [s.c.project_id == project_id, within(s.c.started_at, tail),
+             *session_conditions(s, tuple(f for f in filters if f.on_session))]
+    from_clause: FromClause = s
+    event_filters = tuple(f for f in filters if not f.on_session)
+    if event_filters:
+        e = EVENT.alias("ef")
+        match = (select(literal(1).label("hit")).select_from(e)
+                 .where(same_session(e, s), e.c.ts >= s.c.started_at, e.c.ts <= s.c.ended_at,
+                        *event_conditions(e, event_filters))
+                 .limit(1).lateral("m"))
+        from_clause = s.join(match, true())
+    return select(*session_columns(s)).select_from(from_clause).where(*where)
