@@ -20,7 +20,7 @@ from tests.segments.test_columnar_paths import queries
 async def main(url: str, data_dir: str, project_id: str, timezone: str, now: str,
                rounds: int) -> None:
     duck = Duck(Settings(database_url=url, data_dir=data_dir))
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, pool_size=2, max_overflow=0)
     ctx = Context(Runner(engine), project_id, timezone, datetime.fromisoformat(now), duck=duck)
     try:
         for _ in range(rounds):
