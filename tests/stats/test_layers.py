@@ -9,14 +9,14 @@ import sightline.stats
 
 RANKS = {
     "endpoints": 0, "bodies": 1, "service": 1, "params": 2, "planner": 2, "reports": 3,
-    "base_reports": 4, "rollup_reports": 4,
+    "base_reports": 4, "rollup_reports": 4, "columnar": 4,
     "schemas": 5, "shape": 5, "rollup_read": 5,
-    "context": 6, "funnel": 6, "filters": 6, "aggregate": 6, "sql": 6,
+    "context": 6, "tables": 6, "funnel": 6, "filters": 6, "aggregate": 6, "sql": 6,
     "runner": 7, "metrics": 7, "periods": 7, "query": 7,
 }
 OUTSIDE = ("sightline.models", "sightline.cache", "sightline.problems", "sightline.projects",
            "sightline.auth", "sightline.db", "sightline.state", "sightline.exports",
-           "sightline.replicas")
+           "sightline.replicas", "sightline.segments")
 
 
 def rank(module: str) -> int:
