@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sightline.app import create_app
 from sightline.db import make_sessionmaker
 from sightline.migrate import upgrade_to_head
-from sightline.settings import RateLimitSettings, Settings
+from sightline.settings import CollectSettings, RateLimitSettings, Settings
 from tests import services, tenancy
 
 
@@ -69,7 +69,9 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
                     data_dir=tmp_path_factory.mktemp("data"),
                     webhook_secret="whsec_" + "c2lnaHRsaW5lLXRlc3Qtc2VjcmV0LWtleQ==",
                     admin_token=ADMIN_TOKEN,
-                    rate_limit=RateLimitSettings(requests_per_second=1e9, burst=10**9))
+                    rate_limit=RateLimitSettings(requests_per_second=1e9, burst=10**9),
+                    collect=CollectSettings(address_rate=1e9, address_burst=10**9,
+                                            site_rate=1e9, site_burst=10**9))
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,12 @@ from sightline.reports.endpoints import router as reports_router
 from sightline.segments.duck import open_duck
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
-from sightline.state import state_of
+from sightline.state import AppState, state_of
+from sightline.tracking.batcher import GroupCommit
+from sightline.tracking.client import Countries
+from sightline.tracking.endpoints import ensure_builtin_site
+from sightline.tracking.endpoints import router as tracking_router
+from sightline.tracking.salts import Salts
 from sightline.ttlcache import TtlCache
 from sightline.web.endpoints import router as web_router
 from sightline.worker.loop import work_forever
@@ -83,6 +88,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sampler = asyncio.create_task(sample_forever(state.metrics))
     state.job_signal = asyncio.Event()
     state.duck = open_duck(settings)
+    open_tracking(state)
+    if settings.self_tracking:
+        state.builtin_site = await ensure_builtin_site(state.sessionmaker)
     in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker,
                                                    state.duck))
                   if settings.in_process_worker else None)
@@ -98,11 +106,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             in_process.cancel()
         await state.read_router.close()
         await state.rate_limiter.close()
+        await state.group_commit.close()
+        state.countries.close()
         await state.cache.close()
         if state.duck is not None:
             state.duck.close()
         await engine.dispose()
         process_exited()
+
+
+def open_tracking(state: AppState) -> None:
+    """Browser ingest: site lookups, daily salts, the country database and group commit."""
+    settings = state.settings
+    state.sites = TtlCache(settings.cache.key_ttl.total_seconds())
+    state.salts = Salts(state.sessionmaker)
+    state.countries = Countries(settings.collect.geoip_database)
+    state.group_commit = GroupCommit(state, settings.collect.batch_window,
+                                     settings.collect.batch_max_events)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -118,6 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     state = state_of(app)
     state.settings = settings
+    state.address_limiter = TokenBuckets(settings.collect.address_rate,
+                                         settings.collect.address_burst, subject="address")
+    state.site_limiter = TokenBuckets(settings.collect.site_rate, settings.collect.site_burst,
+                                      subject="site")
+    state.builtin_site = None
     state.metrics = Metrics()
     state.ingest_gates = ProjectGates("ingest", settings.limits.ingest)
     state.dashboard_gates = ProjectGates("dashboard", settings.limits.dashboards)
@@ -126,14 +151,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyGate, default_limit=settings.limits.body_bytes,
         limits={"/api/v1/events": settings.ingest.max_body_bytes,
-                "/api/v1/hooks/invalidate": WEBHOOK_MAX_BODY},
+                "/api/v1/hooks/invalidate": WEBHOOK_MAX_BODY,
+                "/api/v1/collect": settings.collect.max_body_bytes},
         keyed_prefixes=("/api/v1/", "/graphql"),
         keyless_prefixes=("/api/v1/hooks/", "/api/v1/collect", "/api/v1/shared/"),
         authenticate=check_credential)
     app.add_middleware(ProblemMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    for router in (ops_router, ingest_router, instance_router, projects_router, stats_router,
+    for router in (ops_router, ingest_router, instance_router, tracking_router, projects_router,
+                   stats_router,
                    cache_router, reports_router):
         app.include_router(router)
     app.include_router(dashboards_router)

@@ -153,21 +153,35 @@ def valid_timezone(value: str) -> str:
         raise InvalidParameter("timezone", f"--timezone: {exc}") from None
 
 
+def valid_origins(values: list[str]) -> list[str]:
+    from sightline.problems import InvalidParameter
+    from sightline.projects.schemas import check_origin
+
+    try:
+        return list(dict.fromkeys(check_origin(value) for value in values))
+    except ValueError as exc:
+        raise InvalidParameter("origin", f"--origin: {exc}") from None
+
+
 @project_app.command("create")
 def project_create(
     name: Annotated[str, typer.Option(help="Project name")],
     timezone: Annotated[str, typer.Option(help="IANA time zone")] = "UTC",
+    origin: Annotated[list[str] | None, typer.Option(
+        help="An origin allowed to send tracker beacons (repeatable; none: any origin)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Create a project and print its id and keys (shown once)."""
     from sightline.projects.service import create_project
 
     valid_timezone(timezone)
-    created = with_session(get_settings(), lambda db: create_project(db, name, timezone))
+    origins = valid_origins(origin or [])
+    created = with_session(get_settings(), lambda db: create_project(db, name, timezone, origins))
     if as_json:
         typer.echo(json.dumps(created.model_dump()))
     else:
-        typer.echo(f"project {created.id} ({created.name}, {created.timezone})")
+        typer.echo(f"project {created.id} ({created.name}, {created.timezone}), "
+                   f"site id {created.site_id}")
         for scope, key in created.keys.model_dump().items():
             typer.echo(f"  {scope:7} {key}")
 

@@ -1,6 +1,7 @@
 """Engines, sessions and the declarative Base."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -64,11 +65,10 @@ def after_commit(db: AsyncSession, hook: AfterCommit) -> None:
         hooks.append(hook)
 
 
-async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: one session, committed after the endpoint (rolled back on
-    any error), then the after-commit hooks the request registered, in order. Services flush,
-    never commit."""
-    state = app_state(request)
+@asynccontextmanager
+async def unit_of_work(state: AppState) -> AsyncIterator[AsyncSession]:
+    """One session, committed at the end (rolled back on any error), then the after-commit
+    hooks registered on it, in order. Services flush, never commit."""
     async with state.sessionmaker() as session:
         session.info[HOOKS] = []
         try:
@@ -79,6 +79,12 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         for hook in session.info.pop(HOOKS):
             await hook(state)
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work (browser beacons share one through group commit)."""
+    async with unit_of_work(app_state(request)) as session:
+        yield session
 
 
 DbSession = Annotated[AsyncSession, Depends(session_dependency, scope="function")]

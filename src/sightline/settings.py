@@ -3,6 +3,7 @@
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, SecretStr, field_validator
@@ -90,6 +91,20 @@ class ColumnarSettings(BaseModel):
     threads: int = 2  # DuckDB threads per query
     concurrency: int = 2  # DuckDB queries at once per process; others wait
 
+class CollectSettings(BaseModel):
+    """Browser beacons (POST /api/v1/collect) and the tracker script (SPEC section 8)."""
+
+    max_body_bytes: int = 65_536
+    # per client address and per site, in each server process
+    address_rate: float = 50.0
+    address_burst: int = 200
+    site_rate: float = 10_000.0
+    site_burst: int = 20_000
+    # group commit: beacons of one project arriving within this window share one transaction
+    batch_window: timedelta = timedelta(milliseconds=2)
+    batch_max_events: int = 1000
+    # a MaxMind-format country or city database; None: the database shipped in `iptocc`
+    geoip_database: Path | None = None
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -114,6 +129,20 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
     columnar: ColumnarSettings = ColumnarSettings()
+    collect: CollectSettings = CollectSettings()
+    # peers whose X-Forwarded-For names the client (comma-separated addresses or networks)
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+    # the dashboard page measures itself with the tracker, in a built-in "Sightline" project
+    self_tracking: bool = True
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def proxy_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list):
+            return [ip_network(str(part), strict=False) for part in value]
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from sightline.auth.deps import Principal
-    from sightline.auth.ratelimit import RateLimiter
+    from sightline.auth.ratelimit import RateLimiter, TokenBuckets
     from sightline.cache.store import CacheStore
     from sightline.gates import ProjectGates
     from sightline.ops.metrics import Metrics
@@ -26,12 +26,18 @@ if TYPE_CHECKING:
     from sightline.replicas.router import ReadRouter
     from sightline.segments.duck import Duck
     from sightline.settings import Settings
+    from sightline.tracking.batcher import GroupCommit
+    from sightline.tracking.client import Countries
+    from sightline.tracking.salts import Salts
     from sightline.ttlcache import TtlCache
 
 
 class AppState(Protocol):
     settings: Settings
     metrics: Metrics
+    address_limiter: TokenBuckets  # browser beacons per client address
+    site_limiter: TokenBuckets  # browser beacons per site
+    builtin_site: str | None  # the site id the dashboard page tracks itself with
     # set by the lifespan
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -45,6 +51,10 @@ class AppState(Protocol):
     ingest_gates: ProjectGates  # one ingest transaction per project and process
     dashboard_gates: ProjectGates  # a few dashboard computations per project and process
     duck: Duck | None  # DuckDB over the segments (None: columnar family off)
+    sites: TtlCache[str, ProjectOut | None]  # project by site id (None: unknown)
+    salts: Salts
+    countries: Countries
+    group_commit: GroupCommit
 
 
 def state_of(app: Starlette) -> AppState:

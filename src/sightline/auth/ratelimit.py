@@ -40,15 +40,18 @@ CREDIT_SECONDS = 0.05  # a process takes up to this much of the rate at once (at
 CREDIT_TTL = 1.0  # tokens a process took but did not use are dropped after this long
 
 
-def limited(tokens: float, rate: float) -> RateLimited:
+def limited(tokens: float, rate: float, subject: str = "key") -> RateLimited:
     retry_after = max(1, math.ceil((1 - tokens) / rate))
-    return RateLimited(f"Too many requests for this key; retry in {retry_after} s", retry_after)
+    return RateLimited(f"Too many requests for this {subject}; retry in {retry_after} s",
+                       retry_after)
 
 
 class TokenBuckets:
     """In-process buckets (one server process)."""
 
-    def __init__(self, rate_per_second: float, burst: int, max_keys: int = 100_000):
+    def __init__(self, rate_per_second: float, burst: int, max_keys: int = 100_000,
+                 subject: str = "key"):
+        self.subject = subject
         self.rate = rate_per_second
         self.burst = burst
         self.max_keys = max_keys
@@ -59,7 +62,7 @@ class TokenBuckets:
         tokens, updated = self._buckets.get(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
         if tokens < 1:
-            raise limited(tokens, self.rate)
+            raise limited(tokens, self.rate, self.subject)
         if len(self._buckets) >= self.max_keys:
             self._buckets.clear()
         self._buckets[key] = (tokens - 1, now)

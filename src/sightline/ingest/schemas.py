@@ -13,6 +13,7 @@ from pydantic import (
 
 COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 MAX_PROPERTIES = 30
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 PropertyValue = StrictBool | StrictStr | int | float
 ShortText = Annotated[StrictStr, Field(max_length=256)]

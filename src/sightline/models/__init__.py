@@ -7,10 +7,11 @@ from sightline.models.goal import Goal
 from sightline.models.job import Job, JobTurn
 from sightline.models.project import Project
 from sightline.models.rollup import RollupDay, RollupState, Visitor
+from sightline.models.salt import Salt
 from sightline.models.session import Session
 from sightline.models.webhook import WebhookDelivery
 
 __all__ = [
     "ApiKey", "Dashboard", "Event", "Goal", "Job", "JobTurn", "Project", "RollupDay", "RollupState",
-    "Session", "ShareToken", "Visitor", "WebhookDelivery", "Widget",
+    "Salt", "Session", "ShareToken", "Visitor", "WebhookDelivery", "Widget",
 ]

@@ -25,7 +25,8 @@ INSTANCE_PROBLEMS: dict[int | str, dict[str, Any]] = {
                       responses=INSTANCE_PROBLEMS,
                       summary="Create a project (instance admin token); its keys are shown once")
 async def create_project(body: ProjectCreate, db: DbSession) -> ProjectCreated:
-    return await service.create_project(db, body.name, body.timezone)
+    return await service.create_project(db, body.name, body.timezone,
+                                        list(dict.fromkeys(body.allowed_origins)))
 
 
 @instance_router.get("", response_model=list[ProjectListed], responses=INSTANCE_PROBLEMS,

@@ -1,4 +1,5 @@
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -17,6 +18,22 @@ TimeZone = Annotated[str, AfterValidator(check_timezone),
 ProjectName = Annotated[str, Field(min_length=1, max_length=200, examples=["Shop"])]
 
 
+def check_origin(value: str) -> str:
+    """An origin as browsers send it: `scheme://host[:port]`, lower case, no default port."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"{value!r} is not an origin like https://example.com")
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    port = f":{parts.port}" if parts.port not in (None, default_port) else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+Origin = Annotated[str, AfterValidator(check_origin),
+                   Field(description="An origin allowed to send tracker beacons",
+                         examples=["https://shop.example"])]
+
+
 class ProjectKeys(BaseModel):
     admin: str
     read: str
@@ -27,6 +44,7 @@ class ProjectCreated(BaseModel):
     id: str
     name: str
     timezone: str
+    site_id: str = Field(description="Public id for the tracker snippet (data-site)")
     keys: ProjectKeys = Field(description="Shown once; only their SHA-256 is stored")
 
 
@@ -34,6 +52,8 @@ class ProjectOut(BaseModel):
     id: str
     name: str
     timezone: str
+    site_id: str
+    allowed_origins: list[str] = []
 
 
 class ProjectListed(ProjectOut):
@@ -46,6 +66,8 @@ class ProjectCreate(BaseModel):
                                                                "timezone": "Europe/Berlin"}]})
     name: ProjectName
     timezone: TimeZone = "UTC"
+    allowed_origins: list[Origin] = Field(default=[], max_length=100,
+                                          description="Tracker origins; empty: any origin")
 
 
 class ProjectUpdate(BaseModel):

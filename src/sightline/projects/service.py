@@ -16,8 +16,12 @@ from sightline.rollups import service as rollups
 from sightline.state import app_state
 
 
-async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> ProjectCreated:
-    project = Project(id=new_id("p"), name=name, timezone=timezone)
+async def create_project(db: AsyncSession, name: str, timezone: str = "UTC",
+                         allowed_origins: list[str] | None = None,
+                         site_id: str | None = None) -> ProjectCreated:
+    """A project with its three keys; `allowed_origins` must be normalized (ProjectCreate)."""
+    project = Project(id=new_id("p"), name=name, timezone=timezone,
+                      site_id=site_id or new_id("s"), allowed_origins=allowed_origins or [])
     db.add(project)
     await db.flush()
     keys = {scope: generate_key(scope) for scope in Scope}
@@ -28,7 +32,7 @@ async def create_project(db: AsyncSession, name: str, timezone: str = "UTC") -> 
     )
     await db.flush()
     return ProjectCreated(
-        id=project.id, name=name, timezone=timezone,
+        id=project.id, name=name, timezone=timezone, site_id=project.site_id,
         keys=ProjectKeys(admin=keys[Scope.ADMIN], read=keys[Scope.READ], ingest=keys[Scope.INGEST]),
     )
 
@@ -41,13 +45,17 @@ async def load_project(db: AsyncSession, project_id: str) -> Project:
 
 
 async def get_project(db: AsyncSession, project_id: str) -> ProjectOut:
-    project = await load_project(db, project_id)
-    return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+    return project_out(await load_project(db, project_id))
+
+
+def project_out(project: Project) -> ProjectOut:
+    return ProjectOut(id=project.id, name=project.name, timezone=project.timezone,
+                      site_id=project.site_id, allowed_origins=project.allowed_origins)
 
 
 async def list_projects(db: AsyncSession) -> list[ProjectListed]:
     projects = (await db.execute(queries.select_projects())).scalars()
-    return [ProjectListed(id=p.id, name=p.name, timezone=p.timezone, created_at=p.created_at)
+    return [ProjectListed(**project_out(p).model_dump(), created_at=p.created_at)
             for p in projects]
 
 
@@ -61,7 +69,7 @@ async def update_project(db: AsyncSession, project_id: str, body: ProjectUpdate)
         await rollups.rebuild_in_zone(db, project_id, body.timezone)
     await db.flush()
     stamps.project_edited(db, project_id)
-    return ProjectOut(id=project.id, name=project.name, timezone=project.timezone)
+    return project_out(project)
 
 
 async def delete_project(db: AsyncSession, project_id: str) -> None:

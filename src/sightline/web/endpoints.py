@@ -17,6 +17,8 @@ from starlette.staticfiles import StaticFiles
 from sightline.dashboards import service as dashboards
 from sightline.db import DbSession
 from sightline.problems import NotFound
+from sightline.state import app_state
+from sightline.tracking.endpoints import TRACKER_PATH
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -39,10 +41,11 @@ router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 @router.get("/", include_in_schema=False)
 async def dashboard_page(request: Request) -> Response:
-    """The web dashboard (`/?project=p_...#key=sl_read_...`)."""
-    return templates.TemplateResponse(request, "dashboard.html",
-                                      {"version": request.app.version, "mode": "project"},
-                                      headers=PAGE_HEADERS)
+    """The web dashboard (`/?project=p_...#key=sl_read_...`); it measures its own speed with the
+    tracker, in the built-in "Sightline" project (unless self_tracking is off)."""
+    context = {"version": request.app.version, "mode": "project",
+               "tracker_site": app_state(request).builtin_site, "tracker_src": TRACKER_PATH}
+    return templates.TemplateResponse(request, "dashboard.html", context, headers=PAGE_HEADERS)
 
 
 @router.get("/share/{token}", include_in_schema=False)
