@@ -210,3 +210,4 @@ async def test_the_dashboard_project_exists_and_can_be_turned_off(client, settin
     assert site.name == "Sightline"
     async with app_with(settings, self_tracking=False) as http:
         assert "data-site" not in (await http.get("/")).text
+
