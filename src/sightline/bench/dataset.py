@@ -57,6 +57,7 @@ class Project:
     events: int
     days: int
     keys: dict[str, str]
+    site_id: str = ""
 
 
 @dataclass(frozen=True)

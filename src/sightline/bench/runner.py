@@ -25,7 +25,8 @@ from sightline.projects.service import create_project
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 RESULTS_DIR = "bench/.results"   # server logs (ignored by git)
-ALL_SCENARIOS = ("floor", "ingest", "warm", "cold", "adhoc", "raw", "dashboard", "mix")
+ALL_SCENARIOS = ("floor", "ingest", "warm", "cold", "adhoc", "raw", "dashboard", "mix",
+                 "beacons")
 
 
 @dataclass
@@ -98,7 +99,8 @@ async def new_ingest_project(url: str) -> Project:
             await db.commit()
     finally:
         await engine.dispose()
-    return Project(created.id, created.name, created.timezone, 0, 0, created.keys.model_dump())
+    return Project(created.id, created.name, created.timezone, 0, 0, created.keys.model_dump(),
+                   created.site_id)
 
 
 def asyncpg_url(url: str) -> str:
@@ -118,7 +120,9 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
            "SIGHTLINE_DATA_DIR": str(data_dir),
            "SIGHTLINE_ENVIRONMENT": "development", "SIGHTLINE_LOG_JSON": "false",
            # the load generator uses one key far beyond a client's fair rate
-           "SIGHTLINE_RATE_LIMIT__REQUESTS_PER_SECOND": "1000000000"}
+           "SIGHTLINE_RATE_LIMIT__REQUESTS_PER_SECOND": "1000000000",
+           # beacons come from many visitors through a proxy on loopback (scenario 8)
+           "SIGHTLINE_TRUSTED_PROXIES": "127.0.0.1"}
     logs = project_root() / RESULTS_DIR
     main = Server(options.port, options.workers, env, logs / "server.log")
     probe = Server(options.port + 1, 1, env, logs / "probe.log")
@@ -148,6 +152,8 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
             try:
                 if name == "ingest":
                     await scenarios.ingest(bench, await new_ingest_project(url))
+                elif name == "beacons":
+                    await scenarios.beacons(bench, await new_ingest_project(url))
                 else:
                     await steps[name](bench)
             except Exception as error:  # noqa: BLE001 - one failed scenario is a row, not a crash

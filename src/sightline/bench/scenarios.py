@@ -532,3 +532,51 @@ async def ingest(bench: Bench, project: Project) -> None:
               bench.probe_queries(requests[:1]),
               note=f"{events_per_second:,} events/s", events_per_second=events_per_second,
               kind=f"closed, {concurrency} in flight")  # no floor at that concurrency
+
+
+# -- 8. browser beacons ----------------------------------------------------------------------
+
+BEACON_TARGET_RATE = 5000   # single-event beacons per second (issue 11), p95 ≤ 50 ms
+BEACON_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+)
+BEACON_PATHS = ("/", "/pricing", "/blog/launch", "/docs/start", "/signup", "/about")
+
+
+def beacon_requests(site_id: str, count: int, seed: int = 81) -> list[dict[str, Any]]:
+    """Page views from `count` visitors (address and user agent) behind a trusted proxy."""
+    rng = random.Random(seed)
+    requests = []
+    for _ in range(count):
+        address = ".".join(str(rng.randint(1, 223 if i == 0 else 254)) for i in range(4))
+        body = json.dumps({"site_id": site_id, "name": "pageview",
+                           "url": f"https://shop.example{rng.choice(BEACON_PATHS)}",
+                           "referrer": rng.choice((None, "https://www.google.com/"))})
+        requests.append({"path": "/api/v1/collect", "method": "POST", "tag": "beacon",
+                         "body": body, "headers": {
+                             "User-Agent": rng.choice(BEACON_AGENTS), "X-Forwarded-For": address,
+                             "Origin": "https://shop.example"}})
+    return requests
+
+
+async def beacons(bench: Bench, project: Project) -> None:
+    """Single-event beacons (POST /api/v1/collect): the most in flight, then the target rate
+    in an open loop (latency from the scheduled instant); each 202 comes after its commit."""
+    t = bench.timing
+    requests = beacon_requests(project.site_id, 2000)
+    closed = await bench.load(requests, mode="closed", concurrency=t.concurrency,
+                              duration=t.ingest_seconds)
+    bench.add("8 beacons", f"single-event beacons, {t.concurrency} in flight", closed,
+              bench.probe_queries(requests[:1]), beacons_per_second=closed["overall"]["rps"])
+    rate = BEACON_TARGET_RATE if t.concurrency >= 64 else 100
+    opened = await bench.load(requests, mode="open", rate=rate, duration=t.ingest_seconds)
+    bench.facts["beacons_per_second"] = closed["overall"]["rps"]
+    bench.add("8 beacons", f"  open loop {rate:,}/s (target p95 ≤ 50 ms)", opened)

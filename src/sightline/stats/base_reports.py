@@ -22,7 +22,7 @@ from sightline.stats.shape import (
     active_users_results, cohort_row, overview_ranges, overview_results, page_window,
     revenue_results, sort_and_page,
 )
-from sightline.stats.sql import aggregates, cohorts, lists
+from sightline.stats.sql import aggregates, cohorts, lists, vitals
 from sightline.stats.sql.sources import Source, event_column
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -198,6 +198,19 @@ async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
     start, end = instant_range(query)
     row = await ctx.runner.one(lists.select_revenue_totals(events_of(ctx, query, start, end)))
     return revenue_results(row)
+
+
+async def web_vitals(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
+    """p50, p75 and p95 of one web vital per page, from the web_vitals events; timings in
+    whole milliseconds, layout shift with 3 decimals."""
+    start, end = instant_range(query)
+    limit, offset = page_window(query)
+    vital = query.vital or "lcp"
+    shown = metrics.three_decimals if vital == "cls" else metrics.whole
+    rows = await ctx.runner.rows(vitals.select_vitals(events_of(ctx, query, start, end), vital,
+                                                      limit, offset))
+    return [{"page": row["page"], "samples": row["samples"],
+             **{name: shown(row[name]) for name in vitals.PERCENTILES}} for row in rows]
 
 
 async def realtime(ctx: Context, query: StatsQuery) -> dict[str, Any]:

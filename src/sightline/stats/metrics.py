@@ -22,6 +22,7 @@ Unit = Literal["count", "percent", "seconds", "ratio", "money"]
 
 ONE_DECIMAL = Decimal("0.1")
 TWO_DECIMALS = Decimal("0.01")
+THREE_DECIMALS = Decimal("0.001")
 WHOLE = Decimal("1")
 
 
@@ -97,6 +98,14 @@ def seconds(total: Number, count: Number) -> int:
 
 def two_decimals(numerator: Number, denominator: Number = 1) -> float:
     return float(_round(ratio(numerator, denominator), TWO_DECIMALS))
+
+
+def whole(value: Number) -> int:
+    return int(_round(Fraction(value), WHOLE))
+
+
+def three_decimals(value: Number) -> float:
+    return float(_round(Fraction(value), THREE_DECIMALS))
 
 
 def money(amount: Number | None) -> float:

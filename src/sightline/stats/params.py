@@ -141,7 +141,7 @@ def option(param: Param, params: dict[str, Any]) -> Any:
     return params.get(param.name) or None
 
 
-FIELDS = {"step": "steps"}  # parameter names that differ from their StatsQuery field
+FIELDS = {"step": "steps", "metric": "vital"}  # parameter names that differ from their StatsQuery field
 
 
 def report_options(entry: Report, params: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_te
 FUNNEL_WINDOWS = {"30m": timedelta(minutes=30), "2h": timedelta(hours=2),
                   "1d": timedelta(days=1), "7d": timedelta(days=7)}
 MAX_LIMIT = 1000
+VITALS = ("lcp", "inp", "cls", "ttfb")
 
 
 def is_session_dimension(dimension: str) -> bool:
@@ -80,6 +81,7 @@ class StatsQuery:
     steps: tuple[FunnelStep, ...] = ()
     window: str | None = None
     periods: int | None = None
+    vital: str | None = None
     period: str | None = field(default=None, compare=False)
 
     @property

@@ -26,7 +26,7 @@ from sightline.stats.columnar import reports as columnar
 from sightline.stats.context import ReportFunction, comparison_instants, instant_range
 from sightline.stats.query import (
     BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, FUNNEL_WINDOWS, INTERVALS,
-    MAX_LIMIT, PERIODS, TIMESERIES_METRICS, UTM_PARAMS, StatsQuery,
+    MAX_LIMIT, PERIODS, TIMESERIES_METRICS, UTM_PARAMS, VITALS, StatsQuery,
 )
 
 ROLLUPS, COLUMNAR, BASE = "rollups", "columnar", "base"
@@ -225,6 +225,10 @@ ENTRIES = (
            span=any_change, visualization="number"),
     Report("revenue", "object", schemas.Revenue, families(rollup.revenue, base.revenue),
            "Revenue, orders and averages", visualization="number"),
+    Report("vitals", "list", rows(schemas.VitalsRow), {BASE: base.web_vitals},
+           "Web vitals per page (p50, p75, p95) from the tracker's web_vitals events",
+           params=(Param("metric", "The web vital: lcp, inp and ttfb in milliseconds, cls "
+                                   "unitless", "choice", VITALS, "lcp"),)),
 )
 LIST_REPORTS = tuple(entry.name for entry in ENTRIES if entry.kind == "list")
 OBJECT_REPORTS = tuple(entry.name for entry in ENTRIES if entry.kind == "object")

@@ -64,6 +64,14 @@ class Revenue(Strict):
     arpu: float = Field(description="revenue / visitors")
 
 
+class VitalsRow(Strict):
+    page: str
+    samples: int = Field(description="web_vitals events of this page with the metric")
+    p50: int | float = Field(description="Median (nearest rank); ms, cls unitless")
+    p75: int | float = Field(description="75th percentile (nearest rank)")
+    p95: int | float = Field(description="95th percentile (nearest rank)")
+
+
 class FunnelStep(Strict):
     step: int
     label: str = Field(description="page:/path or event:name")
