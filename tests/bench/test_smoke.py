@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from sightline.bench.runner import ALL_SCENARIOS, Options, run_bench
 from tests import services
+from tests.conftest import RUN_ID
 
 
 def free_port_pair() -> int:
@@ -31,7 +32,8 @@ async def drop_database(admin_url: str, name: str) -> None:
 async def test_bench_suite_runs_every_scenario_on_a_tiny_dataset(redis_url, tmp_path):
     admin_url = make_url(services.admin_database_url()).set(drivername="postgresql+asyncpg")
     admin = admin_url.render_as_string(hide_password=False)
-    database = f"sightline_bench_smoke_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    # the run id too: other checkouts' test runs may share this PostgreSQL server
+    database = f"sightline_bench_smoke_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{RUN_ID}"
     await drop_database(admin, database)
     options = Options(mode="smoke", workers=1, admin_url=admin, database=database,
                       redis_url=redis_url, port=free_port_pair(), output=tmp_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -812,6 +813,35 @@ def breakdown(data: Data, query: Query) -> list[dict[str, Any]]:
     return event_list(data, query, dimension, metrics, only=only)
 
 
+VITAL_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+VITAL_PERCENTILES = {"p50": 0.5, "p75": 0.75, "p95": 0.95}
+
+
+def vitals(data: Data, query: Query) -> list[dict[str, Any]]:
+    """Per page, percentiles of one web vital over the web_vitals events (SPEC section 8)."""
+    metric = query.one("metric", "lcp") or "lcp"
+    # Interpretation: nearest-rank percentiles (the first sample, in ascending order, at whose
+    # position at least that fraction of the samples lies); timings in whole milliseconds, cls
+    # with 3 decimals; values that are not numbers are no samples; pages by samples, then path.
+    samples: dict[str, list[Decimal]] = defaultdict(list)
+    for event in in_range(data, query).events:
+        text = event.props.get(metric)
+        if event.name == "web_vitals" and event.path is not None and text is not None \
+                and VITAL_NUMBER.match(text):
+            samples[event.path].append(Decimal(text))
+    places = 3 if metric == "cls" else 0
+    rows = []
+    for page, values in samples.items():
+        values.sort()
+        row: dict[str, Any] = {"page": page, "samples": len(values)}
+        for name, fraction in VITAL_PERCENTILES.items():
+            shown = round_half_away(Fraction(values[math.ceil(fraction * len(values)) - 1]),
+                                    places)
+            row[name] = float(shown) if places else int(shown)
+        rows.append(row)
+    return sort_and_page(rows, "page", ["samples"], query)
+
+
 SESSION_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "entry-pages": ("entry_page", ("visits", "visitors", "bounce_rate", "visit_duration")),
     "sources": ("source", ("visitors", "visits", "bounce_rate", "visit_duration")),
@@ -862,6 +892,8 @@ def answer(endpoint: str, params: Mapping[str, Any] | Sequence[tuple[str, str]],
         return revenue(data, query)
     if endpoint == "breakdown":
         return breakdown(data, query)
+    if endpoint == "vitals":
+        return vitals(data, query)
     raise ValueError(f"unknown endpoint {endpoint}")
 
 

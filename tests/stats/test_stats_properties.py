@@ -28,7 +28,11 @@ PATHS = ["/", "/", "/pricing", "/docs/a", "/docs/b", "/Docs/b", "/a|b", "/Ärger
          "https://shop.example/pricing?ref=x#top", "/blog?page=2"]
 REFERRERS = [None, None, "https://www.Google.com/search?q=1", "https://news.ycombinator.com:8443/i#x",
              "http://t.co/abc", "https://www.google.com/"]
-EVENT_NAMES = ["pageview", "pageview", "pageview", "signup", "purchase", "click"]
+EVENT_NAMES = ["pageview", "pageview", "pageview", "signup", "purchase", "click", "web_vitals"]
+VITAL_VALUES: dict[str, list[Any]] = {  # what the tracker sends, and some a client might
+    "lcp": [120, 800, 800, 2500.5, 4000], "cls": [0, 0.0125, 0.05, 0.25],
+    "ttfb": [35, 35.5, 200], "inp": [16, 180, "slow"],
+}
 PROPERTY_VALUES: dict[str, list[Any]] = {
     "plan": ["pro", "free", "Pro"], "amount": [2.5, 12, 12.0, 3], "trial": [True, False],
 }
@@ -111,7 +115,11 @@ def event_sets(draw: st.DrawFn, anchor: date) -> list[dict[str, Any]]:
                 if revenue is not None:
                     event["revenue"] = revenue
                 keys = draw(st.sets(st.sampled_from(sorted(PROPERTY_VALUES)), max_size=3))
-                if keys:
+                if name == "web_vitals":
+                    vitals = draw(st.sets(st.sampled_from(sorted(VITAL_VALUES)), min_size=1))
+                    event["properties"] = {k: draw(st.sampled_from(VITAL_VALUES[k]))
+                                           for k in sorted(vitals)}
+                elif keys:
                     event["properties"] = {k: draw(st.sampled_from(PROPERTY_VALUES[k]))
                                            for k in sorted(keys)}
                 events.append(event)
@@ -188,7 +196,9 @@ def aggregate_queries(draw: st.DrawFn, anchor: date) -> tuple[str, Params]:
 def event_list_queries(draw: st.DrawFn, anchor: date) -> tuple[str, Params]:
     params = draw(common(anchor)) + draw(paging())
     endpoint = draw(st.sampled_from(["pages", "events", "properties", "goals", "revenue",
-                                     "breakdown"]))
+                                     "breakdown", "vitals"]))
+    if endpoint == "vitals":
+        params += [("metric", draw(st.sampled_from(sorted(VITAL_VALUES))))]
     if endpoint == "properties":
         endpoint = f"properties/{draw(st.sampled_from(sorted(PROPERTY_VALUES)))}"
         event = draw(st.sampled_from([None, "signup", "pageview"]))

@@ -142,7 +142,7 @@ async def ensure_builtin_site(sessionmaker: async_sessionmaker[AsyncSession]) ->
             return project.site_id
         except IntegrityError:
             continue
-        except Exception:
-            log.warning("tracking.builtin_project_unavailable", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the server starts without it
+            log.warning("tracking.builtin_project_unavailable", error=type(exc).__name__)
             return None
     return None

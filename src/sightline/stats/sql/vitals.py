@@ -23,6 +23,6 @@ def select_vitals(events: Source, metric: str, limit: int, offset: int) -> Selec
         .select_from(events.from_clause)
         .where(*events.where, e.name == VITALS_EVENT, e.path.is_not(None), value.is_not(None))
         .group_by(e.path)
-        .order_by(samples.desc(), e.path)
+        .order_by(samples.desc(), e.path.collate("C"))
         .limit(limit).offset(offset)
     )
