@@ -32,6 +32,9 @@ def traffic() -> list[dict]:
                                                         "content", "term")}},
             {"name": "buy", "visitor_id": f"v{i % 3}", "revenue": "5.5",
              "properties": {"plan": "pro"}, "timestamp": (at + timedelta(minutes=1)).isoformat()},
+            {"name": "web_vitals", "visitor_id": f"v{i % 3}", "path": "/",
+             "properties": {"lcp": 900 + i, "cls": 0.01},
+             "timestamp": (at + timedelta(minutes=2)).isoformat()},
         ]
     return events
 

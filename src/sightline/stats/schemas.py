@@ -136,6 +136,7 @@ class Meta(Strict):
     steps: list[str] | None = None
     window: str | None = None
     periods: int | None = None
+    vital: str | None = Field(None, description="vitals: the metric (lcp, inp, cls or ttfb)")
     period: str | None = None
     computed_at: str | None = None
     watermark: str | None = None
