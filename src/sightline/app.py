@@ -38,7 +38,7 @@ from sightline.settings import Settings, get_settings
 from sightline.state import AppState, state_of
 from sightline.tracking.batcher import GroupCommit
 from sightline.tracking.client import Countries
-from sightline.tracking.endpoints import ensure_builtin_site
+from sightline.tracking.endpoints import ensure_builtin_site, warm_up
 from sightline.tracking.endpoints import router as tracking_router
 from sightline.tracking.salts import Salts
 from sightline.ttlcache import TtlCache
@@ -89,6 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.job_signal = asyncio.Event()
     state.duck = open_duck(settings)
     open_tracking(state)
+    await asyncio.to_thread(warm_up)
     if settings.self_tracking:
         state.builtin_site = await ensure_builtin_site(state.sessionmaker)
     in_process = (asyncio.create_task(work_forever(engine, state.job_signal, settings.worker,

@@ -7,6 +7,7 @@ worker wake-up) have run: 202 means stored and visible, as for /events.
 """
 
 import asyncio
+import contextvars
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -36,7 +37,9 @@ class GroupCommit:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.setdefault(project.id, []).append((event, done))
         if project.id not in self.draining:
-            self.draining[project.id] = asyncio.create_task(self.drain(project))
+            # a context of its own: the batch belongs to no single request (logs, metrics)
+            self.draining[project.id] = asyncio.create_task(self.drain(project),
+                                                            context=contextvars.Context())
         await asyncio.shield(done)  # a client that hangs up does not cancel its batch
 
     async def drain(self, project: ProjectOut) -> None:

@@ -62,6 +62,10 @@ class Countries:
             self.reader.close()
 
 
+TYPICAL_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                 "Chrome/131.0.0.0 Safari/537.36")
+
+
 @lru_cache(maxsize=8192)
 def is_bot(user_agent: str) -> bool:
     """Crawlers, monitors, headless browsers and HTTP libraries (CrawlerDetect's list), and

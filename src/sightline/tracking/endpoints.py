@@ -20,7 +20,8 @@ from sightline.problems import AppError, Forbidden, MalformedBody, NotFound
 from sightline.projects.schemas import ProjectOut
 from sightline.state import app_state
 from sightline.tracking import service
-from sightline.tracking.client import client_address, is_bot
+from sightline.ingest.normalize import parse_agent
+from sightline.tracking.client import TYPICAL_AGENT, client_address, is_bot
 from sightline.tracking.salts import visitor_id
 from sightline.tracking.schemas import BeaconIn, CollectAccepted
 
@@ -129,6 +130,13 @@ async def collect(request: Request) -> Response:
         exc.headers.update(cors)
         raise
     return json_response({"accepted": 1}, status_code=202, headers=cors)
+
+
+def warm_up() -> None:
+    """Compile the bot and user-agent pattern sets now (seconds of CPU, once per process), not
+    while the first beacons wait."""
+    is_bot.__wrapped__(TYPICAL_AGENT)
+    parse_agent.__wrapped__(TYPICAL_AGENT)
 
 
 async def ensure_builtin_site(sessionmaker: async_sessionmaker[AsyncSession]) -> str | None:
