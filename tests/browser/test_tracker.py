@@ -142,7 +142,7 @@ async def test_a_tracked_site_shows_in_the_stats_and_the_dashboard(
 
     # The dashboard page, in the same browser, renders those numbers; it measures itself too.
     views_before = await builtin_events(db, "pageview")
-    await page.goto(f"{server_url}/?project={project.id}&key={project.keys.read}&period=today")
+    await page.goto(f"{server_url}/?project={project.id}&period=today#key={project.keys.read}")
     for shown in ("/pricing", "/contact", "Signup", "Chrome"):
         await expect(page.get_by_text(shown, exact=True).first).to_be_visible(timeout=20_000)
 

@@ -27,12 +27,14 @@ async def test_the_instance_token_creates_and_lists_projects_whose_keys_work(cli
     created = await create(client, timezone="Europe/Berlin")
     assert created.id.startswith("p_") and created.timezone == "Europe/Berlin"
     own = await client.get(f"/api/v1/projects/{created.id}", headers=auth(created.keys.read))
-    assert own.json() == {"id": created.id, "name": "Shop", "timezone": "Europe/Berlin"}
+    assert own.json() == {"id": created.id, "name": "Shop", "timezone": "Europe/Berlin",
+                          "site_id": created.site_id, "allowed_origins": []}
 
     listed = await client.get("/api/v1/projects", headers=ADMIN)
     assert listed.status_code == 200
     mine = [p for p in listed.json() if p["id"] == created.id]
     assert mine == [{"id": created.id, "name": "Shop", "timezone": "Europe/Berlin",
+                     "site_id": created.site_id, "allowed_origins": [],
                      "created_at": mine[0]["created_at"]}]
     assert (await client.get(f"/api/v1/projects/{created.id}", headers=ADMIN)).status_code == 200
 
@@ -77,7 +79,8 @@ async def test_rename_and_move_to_another_zone_change_the_numbers_by_day(client,
     assert before.json()["results"]["visitors"]["value"] == 3
 
     renamed = await client.patch(url, json={"name": "Renamed"}, headers=auth(project.keys.admin))
-    assert renamed.json() == {"id": project.id, "name": "Renamed", "timezone": "UTC"}
+    assert renamed.json() == {"id": project.id, "name": "Renamed", "timezone": "UTC",
+                              "site_id": project.site_id, "allowed_origins": []}
     moved = await client.patch(url, json={"timezone": "Pacific/Kiritimati"}, headers=ADMIN)
     assert moved.json()["timezone"] == "Pacific/Kiritimati"  # UTC+14: all on the 11th now
     after = await client.get(url + "/stats/overview", params=day, headers=auth(project.keys.read))
