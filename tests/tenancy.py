@@ -31,6 +31,7 @@ INSTANCE_TABLES = {
     "webhook_delivery": "ids of received webhooks, instance-wide (a reference table)",
     "job": "the job queue: workers claim across projects (a table local to the coordinator)",
     "job_turn": "the queue's fairness turns (local to the coordinator, next to job)",
+    "salt": "the daily secret of browser visitor ids, instance-wide (a reference table)",
 }
 # Statements that look a tenant up by a secret before its project is known, or cover every
 # project on purpose, by a fragment of their text.
@@ -41,6 +42,9 @@ INSTANCE_STATEMENTS = {
         "a share link names its project: share_token is a reference table",
     "SELECT DISTINCT project_id, 'rollups.build'":
         "the scheduler's sweep for projects with rollups to build, every project on purpose",
+    "FROM project WHERE project.site_id =":
+        "a beacon names its site by the public site id before its project is known (a read "
+        "across shards, cached in each process like keys)",
     "FROM project ORDER BY project.created_at, project.id":
         "the instance admin lists every project (a rare read across all shards)",
 }
