@@ -14,6 +14,7 @@ import structlog
 
 from sightline.db import unit_of_work
 from sightline.ingest import service as ingest
+from sightline.ingest.normalize import to_stored
 from sightline.ingest.schemas import EventIn
 from sightline.problems import ServiceUnavailable
 from sightline.projects.schemas import ProjectOut
@@ -59,9 +60,10 @@ class GroupCommit:
     async def commit(self, project: ProjectOut, batch: list[Waiter]) -> None:
         session_timeout = self.state.settings.ingest.session_timeout
         try:
+            now = datetime.now(UTC)  # each beacon carries its arrival time already
+            stored = ingest.Batch([to_stored(event, now) for event, _ in batch], len(batch))
             async with unit_of_work(self.state) as db:
-                await ingest.store_events(db, project, [e for e, _ in batch], datetime.now(UTC),
-                                          session_timeout)
+                await ingest.store_events(db, project, stored, session_timeout)
         except Exception as exc:  # noqa: BLE001 - every waiter gets a 503, the server goes on
             log.warning("collect.batch_failed", project_id=project.id, events=len(batch),
                         error=type(exc).__name__)
