@@ -91,6 +91,7 @@ class ColumnarSettings(BaseModel):
     threads: int = 2  # DuckDB threads per query
     concurrency: int = 2  # DuckDB queries at once per process; others wait
 
+
 class CollectSettings(BaseModel):
     """Browser beacons (POST /api/v1/collect) and the tracker script (SPEC section 8)."""
 
