@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.auth.deps import check_credential
 from sightline.bench.endpoints import router as bench_router
-from sightline.bodies import BodyGate
+from sightline.gate import RequestGate
 from sightline.cache.endpoints import MAX_BODY as WEBHOOK_MAX_BODY
 from sightline.cache.endpoints import router as cache_router
 from sightline.cache.freshness import open_cache
@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     # outermost last: request id, metrics, the error boundary, then the body gate
     app.add_middleware(
-        BodyGate, default_limit=settings.limits.body_bytes,
+        RequestGate, default_limit=settings.limits.body_bytes,
         limits={"/api/v1/events": settings.ingest.max_body_bytes,
                 "/api/v1/hooks/invalidate": WEBHOOK_MAX_BODY,
                 "/api/v1/collect": settings.collect.max_body_bytes},
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboards_router)
     app.include_router(web_router)  # GET / (the dashboard page) and /static
     app.include_router(graphql_router)
-    app.include_router(bench_router)
+    if settings.bench_routes:
+        app.include_router(bench_router)
     install_docs(app)
     return app

@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr = SecretStr("")  # instance scope: creates, lists and deletes projects
     log_json: bool = False
     worker_in_process: bool | None = None
+    bench_routes: bool = False  # /bench/floor*, for the servers `sightline bench` starts
     database: DatabaseSettings = DatabaseSettings()
     replicas: ReplicaSettings = ReplicaSettings()
     cache: CacheSettings = CacheSettings()

@@ -119,6 +119,7 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
     env = {"SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_REDIS_URL": options.redis_url,
            "SIGHTLINE_DATA_DIR": str(data_dir),
            "SIGHTLINE_ENVIRONMENT": "development", "SIGHTLINE_LOG_JSON": "false",
+           "SIGHTLINE_BENCH_ROUTES": "true",  # /bench/floor*: only in servers the bench starts
            # the load generator uses one key far beyond a client's fair rate
            "SIGHTLINE_RATE_LIMIT__REQUESTS_PER_SECOND": "1000000000",
            # beacons come from many visitors through a proxy on loopback (scenario 8)

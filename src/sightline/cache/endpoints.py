@@ -20,7 +20,7 @@ from sightline.problems import (
 from sightline.projects import service as projects
 from sightline.rollups import service as rollups
 from sightline.state import app_state
-from sightline.stats.periods import instant_range
+from sightline.stats.periods import EARLIEST, LATEST, in_bounds, instant_range
 
 router = APIRouter(prefix="/api/v1/hooks", tags=["cache"])
 MAX_BODY = 64_000
@@ -64,6 +64,10 @@ def parse(body: bytes) -> InvalidateIn:
     except ValidationError as exc:
         raise BodyInvalid([{"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
                            for e in exc.errors(include_url=False)]) from None
+    for name in ("date_from", "date_to"):
+        day = getattr(change, name)
+        if day is not None and not in_bounds(day):
+            raise InvalidParameter(name, f"{name} must be between {EARLIEST} and {LATEST}")
     if change.date_from and change.date_to and change.date_from > change.date_to:
         raise InvalidParameter("date_from", "date_from must not be after date_to")
     return change

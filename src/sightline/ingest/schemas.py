@@ -2,6 +2,7 @@
 
 import math
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -11,9 +12,24 @@ from pydantic import (
     model_validator,
 )
 
-COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+from sightline.stats.query import MAX_PROPERTY_KEY
+
+COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 MAX_PROPERTIES = 30
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+MAX_PROPERTY_TEXT = 256
+# Rollup rows keep values in a b-tree key (at most ~2,700 bytes): the longest stored values are
+# limited in UTF-8 bytes too, so multibyte text cannot overflow it (a referrer is kept after
+# its source, up to 256 characters).
+MAX_PATH_BYTES = 2048
+MAX_REFERRER_BYTES = 1200
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def utf8_at_most(value: str, limit: int, name: str) -> str:
+    if len(value.encode()) > limit:
+        raise ValueError(f"{name} must be at most {limit} bytes in UTF-8")
+    return value
 
 PropertyValue = StrictBool | StrictStr | int | float
 ShortText = Annotated[StrictStr, Field(max_length=256)]
@@ -49,6 +65,13 @@ class EventIn(BaseModel):
             raise ValueError("timestamp must be an RFC 3339 string with an offset")
         return value
 
+    @field_validator("timestamp")
+    @classmethod
+    def not_before_2000(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value < EARLIEST:
+            raise ValueError("timestamp must not be before 2000-01-01")
+        return value
+
     @field_validator("revenue", mode="before")
     @classmethod
     def finite_number(cls, value: object) -> object:
@@ -65,8 +88,8 @@ class EventIn(BaseModel):
             return None
         parts = urlsplit(value)
         if parts.scheme and parts.netloc:
-            return parts.path or "/"
-        return value.split("?", 1)[0].split("#", 1)[0]
+            return utf8_at_most(parts.path or "/", MAX_PATH_BYTES, "path")
+        return utf8_at_most(value.split("?", 1)[0].split("#", 1)[0], MAX_PATH_BYTES, "path")
 
     @field_validator("referrer")
     @classmethod
@@ -76,14 +99,15 @@ class EventIn(BaseModel):
         parts = urlsplit(value)
         if not parts.scheme or not parts.netloc:
             raise ValueError("referrer must be an absolute URL")
-        return value.split("#", 1)[0].split("?", 1)[0]
+        return utf8_at_most(value.split("#", 1)[0].split("?", 1)[0], MAX_REFERRER_BYTES,
+                            "referrer")
 
     @field_validator("country")
     @classmethod
     def alpha2(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not COUNTRY_CODE.match(value):
+        if not COUNTRY_CODE.fullmatch(value):
             raise ValueError("country must be an ISO 3166-1 alpha-2 code")
         return value.upper()
 
@@ -94,7 +118,11 @@ class EventIn(BaseModel):
             return None
         if len(value) > MAX_PROPERTIES:
             raise ValueError(f"at most {MAX_PROPERTIES} properties")
-        for item in value.values():
+        for key, item in value.items():
+            if not 1 <= len(key) <= MAX_PROPERTY_KEY:
+                raise ValueError(f"property keys have 1 to {MAX_PROPERTY_KEY} characters")
+            if isinstance(item, str) and len(item) > MAX_PROPERTY_TEXT:
+                raise ValueError(f"property values have at most {MAX_PROPERTY_TEXT} characters")
             if isinstance(item, float) and not math.isfinite(item):
                 raise ValueError("property values must be finite numbers")
         return value

@@ -4,6 +4,8 @@ from sightline.problems import InvalidParameter
 from sightline.stats.query import OPERATORS, Filter, is_known_dimension
 
 ESCAPABLE = "|;\\"
+MAX_CONDITIONS = 20  # SPEC section 7
+MAX_VALUES = 100
 
 
 def split_unescaped(text: str, separator: str) -> list[str]:
@@ -54,5 +56,9 @@ def parse_filters(text: str | None) -> tuple[Filter, ...]:
     if not text:
         return ()
     conditions = [c for c in split_unescaped(text, ";") if c.strip()]
+    if len(conditions) > MAX_CONDITIONS:
+        raise InvalidParameter("filters", f"at most {MAX_CONDITIONS} conditions")
     parsed = [parse_condition(c) for c in conditions]
+    if sum(len(f.values) for f in parsed) > MAX_VALUES:
+        raise InvalidParameter("filters", f"at most {MAX_VALUES} values in all conditions")
     return tuple(sorted(parsed, key=lambda f: (f.dimension, f.operator, f.values)))

@@ -9,8 +9,8 @@ from sightline.problems import InvalidParameter
 from sightline.stats import periods
 from sightline.stats.filters import parse_filters
 from sightline.stats.query import (
-    BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, MAX_LIMIT, PERIODS,
-    FunnelStep, StatsQuery, is_known_dimension, is_session_dimension,
+    BREAKDOWN_EVENT_METRICS, BREAKDOWN_SESSION_METRICS, COMPARISONS, MAX_LIMIT, MAX_PROPERTY_KEY,
+    PERIODS, FunnelStep, StatsQuery, is_known_dimension, is_session_dimension,
 )
 from sightline.stats.reports import Param, Report, split_report
 
@@ -62,9 +62,13 @@ def timezone(params: dict[str, Any], project_timezone: str) -> ZoneInfo:
 
 def parse_date(params: dict[str, Any], name: str) -> date:
     try:
-        return date.fromisoformat(str(params[name]))
+        day = date.fromisoformat(str(params[name]))
     except ValueError:
         raise InvalidParameter(name, f"{name} must be a date as YYYY-MM-DD") from None
+    if not periods.in_bounds(day):
+        raise InvalidParameter(name, f"{name} must be between {periods.EARLIEST} and "
+                                     f"{periods.LATEST}")
+    return day
 
 
 def date_range(params: dict[str, Any], zone: ZoneInfo, now: datetime) -> tuple[date, date, str | None]:
@@ -147,6 +151,8 @@ FIELDS = {"step": "steps", "metric": "vital"}  # parameter names that differ fro
 def report_options(entry: Report, params: dict[str, Any]) -> dict[str, Any]:
     options = {FIELDS.get(p.name, p.name): option(p, params) for p in entry.params}
     if "key" in params:  # properties/<key>
+        if len(params["key"]) > MAX_PROPERTY_KEY:
+            raise InvalidParameter("key", f"a property key has at most {MAX_PROPERTY_KEY} characters")
         options["dimension"] = "prop:" + params["key"]
     return options
 

@@ -10,6 +10,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_BUCKETS = 10_000
+EARLIEST = date(2000, 1, 1)  # dates a query may name (SPEC section 7)
+LATEST = date(2100, 12, 31)
+
+
+def in_bounds(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
 
 
 def today_in(zone: ZoneInfo, now: datetime) -> date:

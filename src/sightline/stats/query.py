@@ -35,9 +35,13 @@ def is_session_dimension(dimension: str) -> bool:
     return dimension in SESSION_DIMENSIONS
 
 
+MAX_PROPERTY_KEY = 64  # characters, as ingest accepts them (SPEC section 3)
+
+
 def is_known_dimension(dimension: str) -> bool:
     return (dimension in SESSION_DIMENSIONS or dimension in EVENT_DIMENSIONS
-            or (dimension.startswith(PROPERTY_PREFIX) and len(dimension) > len(PROPERTY_PREFIX)))
+            or (dimension.startswith(PROPERTY_PREFIX)
+                and 0 < len(dimension) - len(PROPERTY_PREFIX) <= MAX_PROPERTY_KEY))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Bodies are limited before they are read and read only after the key is checked: against a real
+"""The request gate. Bodies are limited before they are read and read only after the key is
+checked: against a real
 `sightline serve` process, a 300 MB upload without a key is refused before it is read, and the
 server's memory does not grow with it."""
 
@@ -98,3 +99,42 @@ async def test_bodies_under_the_limit_still_work(server, db):
         assert response.headers["content-type"] == "application/problem+json"
     log = server.log_path.read_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log
+
+
+async def test_nul_characters_are_400_in_parameters_and_422_in_bodies(client, db):
+    project = await make_project(db)
+    read = auth(project.keys.read)
+    base = f"/api/v1/projects/{project.id}/stats"
+    for url in (f"{base}/pages?period=7d&filters=page%3D%3D%2Fa%00b",
+                f"{base}/properties/pl%00an?period=7d", f"{base}/pages?period=7d%00",
+                f"{base}/pages?peri%00od=7d"):
+        response = await client.get(url, headers=read)
+        assert response.status_code == 400, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    for body in (b'[{"name":"pageview","visitor_id":"v\\u0000","path":"/"}]',
+                 b'[{"name":"pageview","visitor_id":"v","path":"/","properties":{"\\u0000":1}}]'):
+        response = await client.post("/api/v1/events", content=body,
+                                     headers=auth(project.keys.ingest))
+        assert response.status_code == 422, response.text
+    escaped = b'[{"name":"pageview","visitor_id":"v\\\\u0000","path":"/"}]'  # text "\u0000"
+    response = await client.post("/api/v1/events", content=escaped,
+                                 headers=auth(project.keys.ingest))
+    assert response.status_code == 202, response.text
+    response = await client.post(f"/api/v1/projects/{project.id}/query", headers=read,
+                                 content=b'{"report": "pages", "filters": "page==/\\u0000"}')
+    assert response.status_code == 422, response.text
+
+
+async def test_the_longest_accepted_values_still_build_rollups(client, db):
+    """Multibyte text at every limit fits the rollup's keys (b-tree rows of ~2,700 bytes)."""
+    from sightline.rollups.service import build_stale_days
+
+    project = await make_project(db)
+    longest = make_event(
+        path="/" + "\u20ac" * 682, referrer="https://example.com/" + "\u00e9" * 590,
+        utm_source="\U0001F600" * 256, browser="\U0001F600" * 64,
+        properties={"\U0001F600" * 64: "\U0001F600" * 256})
+    response = await client.post("/api/v1/events", json=[longest],
+                                 headers=auth(project.keys.ingest))
+    assert response.status_code == 202, response.text
+    assert await build_stale_days(db, project.id, project.timezone)
