@@ -127,7 +127,7 @@ async def test_nul_characters_are_400_in_parameters_and_422_in_bodies(client, db
 
 async def test_the_longest_accepted_values_still_build_rollups(client, db):
     """Multibyte text at every limit fits the rollup's keys (b-tree rows of ~2,700 bytes)."""
-    from sightline.rollups.service import build_stale_days
+    from sightline.rollups.tasks import build_stale_days
 
     project = await make_project(db)
     longest = make_event(
