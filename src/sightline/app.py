@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import sys
+from functools import partial
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.auth.deps import check_credential
+from sightline.auth.endpoints import router as keys_router
+from sightline.auth.keycache import KeyCache
+from sightline.auth.service import lookup_key
 from sightline.bench.endpoints import router as bench_router
 from sightline.gate import RequestGate
 from sightline.cache.endpoints import MAX_BODY as WEBHOOK_MAX_BODY
@@ -71,7 +75,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(await asyncio.to_thread(database_url, settings), settings)
     state.engine = engine
     state.sessionmaker = make_sessionmaker(engine)
-    state.key_cache = TtlCache(settings.cache.key_ttl.total_seconds())
+    state.key_cache = KeyCache(partial(lookup_key, state.sessionmaker),
+                               unknown_per_second=settings.limits.unknown_keys_per_second,
+                               unknown_burst=settings.limits.unknown_keys_burst)
     state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     # no lifetime: concurrent loads of one dashboard (a burst of share-link requests) share one
     # query, and a revoked share or a changed dashboard is seen by the next request
@@ -162,7 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for router in (ops_router, ingest_router, instance_router, tracking_router, projects_router,
                    stats_router,
-                   cache_router, reports_router):
+                   cache_router, reports_router, keys_router):
         app.include_router(router)
     app.include_router(dashboards_router)
     app.include_router(web_router)  # GET / (the dashboard page) and /static

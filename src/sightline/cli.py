@@ -20,6 +20,8 @@ project_app = typer.Typer(no_args_is_help=True, help="Manage projects")
 app.add_typer(project_app, name="project")
 segments_app = typer.Typer(no_args_is_help=True, help="Columnar segments (derived from the database)")
 app.add_typer(segments_app, name="segments")
+key_app = typer.Typer(no_args_is_help=True, help="Manage a project's keys")
+app.add_typer(key_app, name="key")
 
 
 def resolved_url(settings: Settings) -> str:
@@ -252,6 +254,66 @@ async def rebuild_segments(db, settings: Settings, project_id: str | None):  # t
         return built
     finally:
         duck.close()
+
+
+def run_on_project(project: str, work):  # type: ignore[no-untyped-def]
+    """`work(session)` for an existing project (an unknown one: NotFound, one line by main)."""
+    from sightline.projects.service import get_project
+
+    async def checked(db):  # type: ignore[no-untyped-def]
+        await get_project(db, project)
+        return await work(db)
+
+    return with_session(get_settings(), checked)
+
+
+@key_app.command("create")
+def key_create(
+    project: Annotated[str, typer.Option(help="Project id")],
+    scope: Annotated[str, typer.Option(help="ingest, read or admin")],
+    name: Annotated[str, typer.Option(help="What the key is for")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create a key and print it (shown once)."""
+    from sightline.auth.schemas import KeyCreate
+    from sightline.auth.service import create_key
+
+    try:
+        request = KeyCreate(name=name, scope=scope)  # type: ignore[arg-type]
+    except ValueError as exc:
+        typer.echo(f"invalid key: {exc}", err=True)
+        raise typer.Exit(2) from None
+    created = run_on_project(project, lambda db: create_key(db, project, request))
+    typer.echo(created.model_dump_json() if as_json else
+               f"key {created.id} ({created.scope.value}, {created.name}): {created.key}")
+
+
+@key_app.command("list")
+def key_list(
+    project: Annotated[str, typer.Option(help="Project id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List a project's keys (never their secrets)."""
+    from sightline.auth.service import list_keys
+
+    keys = run_on_project(project, lambda db: list_keys(db, project))
+    for key in keys:
+        typer.echo(key.model_dump_json() if as_json else
+                   f"{key.id}  {key.scope.value:7} {key.prefix}…  {key.name}  "
+                   f"created {key.created_at:%Y-%m-%d}  last used "
+                   f"{f'{key.last_used_at:%Y-%m-%d %H:%M}' if key.last_used_at else 'never'}")
+
+
+@key_app.command("revoke")
+def key_revoke(
+    project: Annotated[str, typer.Option(help="Project id")],
+    key_id: Annotated[str, typer.Argument(help="Key id (from key list)")],
+) -> None:
+    """Revoke a key: every server refuses it within 1 second."""
+    from sightline.auth.service import revoke_key
+
+    run_on_project(project, lambda db: revoke_key(db, project, key_id))
+    typer.echo(f"revoked {key_id}")
 
 
 @app.command()

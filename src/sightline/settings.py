@@ -69,6 +69,8 @@ class LimitSettings(BaseModel):
     ingest: GateSettings = GateSettings(limit=1, queue=32)
     # dashboard and share-link computations (misses and no-cache reloads)
     dashboards: GateSettings = GateSettings(limit=3, queue=100)
+    unknown_keys_per_second: float = 20.0  # database lookups of keys that turn out unknown,
+    unknown_keys_burst: int = 50  # per process; beyond: 429
 
 
 class WorkerSettings(BaseModel):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from sightline.auth.deps import Principal
+    from sightline.auth.keycache import KeyCache
+    from sightline.auth.keys import Scope
     from sightline.auth.ratelimit import RateLimiter, TokenBuckets
     from sightline.cache.store import CacheStore
     from sightline.gates import ProjectGates
@@ -41,7 +43,7 @@ class AppState(Protocol):
     # set by the lifespan
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    key_cache: TtlCache[bytes, Principal | None]
+    key_cache: KeyCache[tuple[str, Scope]]
     project_cache: TtlCache[str, ProjectOut]
     dashboard_loads: TtlCache[tuple[str, ...], Any]  # in-flight dashboard and share lookups
     cache: CacheStore

@@ -28,8 +28,9 @@ class TtlCache(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         if self.ttl <= 0:  # loads are shared while in flight, nothing is kept
             return
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
+        self._entries.pop(key, None)
+        if len(self._entries) >= self.max_entries:  # drop the oldest, never the whole cache
+            del self._entries[next(iter(self._entries))]
         self._entries[key] = (time.monotonic() + self.ttl, value)
 
     def discard_where(self, predicate: Callable[[K, V], bool]) -> None:

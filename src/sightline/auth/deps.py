@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sightline.auth import queries
 from sightline.auth.keys import Scope, has_valid_checksum, hash_key
 from sightline.problems import Forbidden, NotFound, Unauthorized
 from sightline.state import app_state
@@ -46,15 +45,10 @@ async def resolve_principal(request: Request, key: str) -> Principal:
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
     state = app_state(request)
-
-    async def lookup() -> Principal | None:
-        async with state.sessionmaker() as session:
-            row = (await session.execute(queries.select_key_by_hash(key_hash))).first()
-        return Principal(row.project_id, Scope(row.scope)) if row else None
-
-    principal = await state.key_cache.get_or_load(key_hash, lookup)
-    if principal is None:
+    found = await state.key_cache.get(key_hash)
+    if found is None:
         raise Unauthorized("Unknown API key")
+    principal = Principal(*found)
     await state.rate_limiter.take(key_hash)
     request.state.principal = (key, principal)
     return principal

@@ -18,4 +18,6 @@ class ApiKey(Base):
     scope: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     display_prefix: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(64), server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

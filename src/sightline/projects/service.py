@@ -4,9 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from sightline.cache import stamps
-from sightline.auth.keys import Scope, display_prefix, generate_key, hash_key
+from sightline.auth.keys import Scope
+from sightline.auth.service import new_key
 from sightline.ids import new_id
-from sightline.models import ApiKey, Goal, Project
+from sightline.models import Goal, Project
 from sightline.problems import NotFound
 from sightline.projects import queries
 from sightline.projects.schemas import (
@@ -24,13 +25,10 @@ async def create_project(db: AsyncSession, name: str, timezone: str = "UTC",
                       site_id=site_id or new_id("s"), allowed_origins=allowed_origins or [])
     db.add(project)
     await db.flush()
-    keys = {scope: generate_key(scope) for scope in Scope}
-    db.add_all(
-        ApiKey(project_id=project.id, id=new_id("k"), scope=scope.value,
-               key_hash=hash_key(key), display_prefix=display_prefix(key))
-        for scope, key in keys.items()
-    )
+    made = {scope: new_key(project.id, scope, f"{scope.value} key") for scope in Scope}
+    db.add_all(row for row, _ in made.values())
     await db.flush()
+    keys = {scope: secret for scope, (_, secret) in made.items()}
     return ProjectCreated(
         id=project.id, name=name, timezone=timezone, site_id=project.site_id,
         keys=ProjectKeys(admin=keys[Scope.ADMIN], read=keys[Scope.READ], ingest=keys[Scope.INGEST]),
