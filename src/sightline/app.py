@@ -50,6 +50,9 @@ from sightline.web.endpoints import router as web_router
 from sightline.worker.loop import work_forever
 
 
+KEY_LOOKUPS = 2  # connections (and concurrent lookups) of the key cache
+
+
 def database_url(settings: Settings) -> str:
     return settings.database_url or ensure_embedded_database(settings.data_dir)
 
@@ -72,12 +75,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # gets the GIL back after at most 1 ms of it instead of Python's default 5 ms
     sys.setswitchinterval(0.001)
     # the embedded database starts and migrates synchronously (Alembic runs its own loop)
-    engine = create_engine(await asyncio.to_thread(database_url, settings), settings)
+    url = await asyncio.to_thread(database_url, settings)
+    engine = create_engine(url, settings)
     state.engine = engine
     state.sessionmaker = make_sessionmaker(engine)
-    state.key_cache = KeyCache(partial(lookup_key, state.sessionmaker),
+    # key lookups have a small pool of their own: a busy main pool never delays a key check,
+    # and a flood of made-up keys can take at most these connections
+    key_engine = state.key_engine = create_engine(url, settings, pool_size=KEY_LOOKUPS,
+                                                  max_overflow=0)
+    state.key_cache = KeyCache(partial(lookup_key, make_sessionmaker(key_engine)),
                                unknown_per_second=settings.limits.unknown_keys_per_second,
-                               unknown_burst=settings.limits.unknown_keys_burst)
+                               unknown_burst=settings.limits.unknown_keys_burst,
+                               concurrent_lookups=KEY_LOOKUPS)
     state.project_cache = TtlCache(settings.cache.key_ttl.total_seconds())
     # no lifetime: concurrent loads of one dashboard (a burst of share-link requests) share one
     # query, and a revoked share or a changed dashboard is seen by the next request
@@ -119,6 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if state.duck is not None:
             state.duck.close()
         await engine.dispose()
+        await key_engine.dispose()
         process_exited()
 
 

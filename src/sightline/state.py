@@ -43,6 +43,7 @@ class AppState(Protocol):
     # set by the lifespan
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    key_engine: AsyncEngine  # the key cache's own small pool
     key_cache: KeyCache[tuple[str, Scope]]
     project_cache: TtlCache[str, ProjectOut]
     dashboard_loads: TtlCache[tuple[str, ...], Any]  # in-flight dashboard and share lookups

@@ -33,7 +33,7 @@ def count_statements(app, marker: str) -> list[str]:
         if marker in statement:
             seen.append(statement)
 
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", before)
+    event.listen(app.state.key_engine.sync_engine, "before_cursor_execute", before)
     return seen
 
 
