@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     from sightline.auth.deps import Principal
     from sightline.auth.keycache import KeyCache
-    from sightline.auth.keys import Scope
     from sightline.auth.ratelimit import RateLimiter, TokenBuckets
     from sightline.cache.store import CacheStore
     from sightline.gates import ProjectGates
@@ -44,7 +43,7 @@ class AppState(Protocol):
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     key_engine: AsyncEngine  # the key cache's own small pool
-    key_cache: KeyCache[tuple[str, Scope]]
+    key_cache: KeyCache[Principal]
     project_cache: TtlCache[str, ProjectOut]
     dashboard_loads: TtlCache[tuple[str, ...], Any]  # in-flight dashboard and share lookups
     cache: CacheStore

@@ -45,10 +45,9 @@ async def resolve_principal(request: Request, key: str) -> Principal:
         raise Unauthorized("Unknown API key")
     key_hash = hash_key(key)
     state = app_state(request)
-    found = await state.key_cache.get(key_hash)
-    if found is None:
+    principal = await state.key_cache.get(key_hash)
+    if principal is None:
         raise Unauthorized("Unknown API key")
-    principal = Principal(*found)
     await state.rate_limiter.take(key_hash)
     request.state.principal = (key, principal)
     return principal
@@ -57,9 +56,8 @@ async def resolve_principal(request: Request, key: str) -> Principal:
 async def check_credential(request: Request) -> None:
     """Before a body is read: the request carries a known key or the instance admin token."""
     key = bearer_key(request)
-    if is_instance_token(request, key):
-        return
-    await resolve_principal(request, key)
+    if not is_instance_token(request, key):
+        await resolve_principal(request, key)
 
 
 def is_instance_token(request: Request, key: str) -> bool:

@@ -85,6 +85,11 @@ class KeyCache(Generic[P]):
     def forget(self, key_hash: bytes) -> None:
         self.known.pop(key_hash, None)
 
+    def discard_where(self, predicate: Callable[[bytes, P], bool]) -> None:
+        """Forget the known keys `predicate(key_hash, found)` picks (a deleted project's)."""
+        for key_hash in [k for k, (_, found) in self.known.items() if predicate(k, found)]:
+            del self.known[key_hash]
+
     def start_load(self, key_hash: bytes, budgeted: bool) -> "asyncio.Task[P | None]":
         task = self.loading.get(key_hash)
         if task is None:

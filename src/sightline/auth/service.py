@@ -4,6 +4,7 @@ the key cache, which notes a key's last use at most once a minute."""
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sightline.auth import queries
+from sightline.auth.deps import Principal
 from sightline.auth.keys import Scope, display_prefix, generate_key, hash_key
 from sightline.auth.schemas import KeyCreate, KeyCreated, KeyOut
 from sightline.ids import new_id
@@ -46,9 +47,9 @@ async def revoke_key(db: AsyncSession, project_id: str, key_id: str) -> bytes:
 
 
 async def lookup_key(sessionmaker: async_sessionmaker[AsyncSession],
-                     key_hash: bytes) -> tuple[str, Scope] | None:
-    """The (project, scope) of a key hash, for the key cache; notes the use when the recorded
-    one is over a minute old."""
+                     key_hash: bytes) -> Principal | None:
+    """The principal of a key hash, for the key cache; notes the use when the recorded one is
+    over a minute old."""
     async with sessionmaker() as session:
         row = (await session.execute(queries.select_key_by_hash(key_hash))).first()
         if row is None:
@@ -56,4 +57,4 @@ async def lookup_key(sessionmaker: async_sessionmaker[AsyncSession],
         if row.use_is_stale:
             await session.execute(queries.update_last_used(row.project_id, row.id))
             await session.commit()
-    return row.project_id, Scope(row.scope)
+    return Principal(row.project_id, Scope(row.scope))

@@ -58,8 +58,7 @@ def project_deleted(db: AsyncSession, project_id: str) -> None:
     """The project and its keys are gone: forget them in this process, drop its entries."""
     async def stamp(state: AppState) -> None:
         state.project_cache.discard_where(lambda pid, _: pid == project_id)
-        state.key_cache.discard_where(
-            lambda _, principal: principal is not None and principal.project_id == project_id)
+        state.key_cache.discard_where(lambda _, principal: principal.project_id == project_id)
         await state.cache.forget_project(project_id)
 
     after_commit(db, stamp)
