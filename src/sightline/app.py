@@ -32,7 +32,7 @@ from sightline.ops.docs import install_docs
 from sightline.ops.endpoints import router as ops_router
 from sightline.ops.metrics import (Metrics, MetricsMiddleware, install_query_counter,
                                    process_exited, sample_forever)
-from sightline.problems import ProblemMiddleware, install_problem_handlers
+from sightline.problems import ProblemMiddleware, document_problems, install_problem_handlers
 from sightline.projects.endpoints import instance_router, router as projects_router
 from sightline.replicas.router import ReadRouter, Replica, replica_name
 from sightline.reports.endpoints import router as reports_router
@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.ingest_gates = ProjectGates("ingest", settings.limits.ingest)
     state.dashboard_gates = ProjectGates("dashboard", settings.limits.dashboards)
     install_problem_handlers(app)
+    document_problems(app)
     # outermost last: request id, metrics, the error boundary, then the body gate
     app.add_middleware(
         RequestGate, default_limit=settings.limits.body_bytes,

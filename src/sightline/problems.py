@@ -191,6 +191,54 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object", "required": ["type", "title", "status", "detail"],
+    "description": "RFC 9457 problem details; members beyond these name what was wrong",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "parameter": {"type": "string"}, "allowed": {"type": "array", "items": {}},
+        "errors": {"type": "array", "items": {"type": "object"}},
+        "request_id": {"type": "string"},
+    },
+}
+PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document errors as they are sent: every 4xx and 5xx is problem+json; a bad parameter is a
+    400 and a bad body a 422 (FastAPI's default 422 for parameters never happens); any route can
+    answer 503 when the database cannot."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation["responses"]
+            if "requestBody" not in operation:
+                responses.pop("422", None)
+            if operation.get("parameters") or "requestBody" in operation:
+                responses.setdefault("400", {"description": "Invalid parameter or malformed body"})
+            responses.setdefault("503", {"description": "The database is unavailable or busy; "
+                                                        "retry after Retry-After"})
+            for code, response in responses.items():
+                if code[0] in "45":
+                    response["content"] = PROBLEM_CONTENT
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
+def document_problems(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem_for(request: Request, exc: Exception) -> Response:
     """The response for an exception no route handled; only bugs are logged with a traceback."""
     if isinstance(exc, AppError):

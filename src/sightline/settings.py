@@ -67,8 +67,9 @@ class LimitSettings(BaseModel):
     # one ingest transaction per project and process: the others wait here, not on the
     # project's advisory lock with a pooled connection each
     ingest: GateSettings = GateSettings(limit=1, queue=32)
-    # dashboard and share-link computations (misses and no-cache reloads)
-    dashboards: GateSettings = GateSettings(limit=3, queue=100)
+    # dashboard and share-link computations (misses and no-cache reloads); one at a time, so a
+    # hammered project takes at most one core's worth of the database from the others
+    dashboards: GateSettings = GateSettings(limit=1, queue=100)
     unknown_keys_per_second: float = 20.0  # database lookups of keys that turn out unknown,
     unknown_keys_burst: int = 50  # per process; beyond: 429
 

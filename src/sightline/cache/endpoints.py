@@ -15,7 +15,7 @@ from sightline.cache import queries, stamps
 from sightline.db import DbSession
 from sightline.jsonresp import json_response
 from sightline.problems import (
-    BodyInvalid, InvalidParameter, MalformedBody, ServiceUnavailable, Unauthorized,
+    BodyInvalid, InvalidParameter, MalformedBody, NotFound, Unauthorized,
 )
 from sightline.projects import service as projects
 from sightline.rollups import service as rollups
@@ -35,9 +35,10 @@ class InvalidateIn(BaseModel):
 
 
 def verified_headers(request: Request) -> None:
-    """Before the body is read: webhooks are configured and the request is signed."""
+    """Before the body is read: webhooks are configured and the request is signed. Without a
+    secret the route does not exist on this instance (404, not a 5xx: nothing is failing)."""
     if not app_state(request).settings.webhook_secret.get_secret_value():
-        raise ServiceUnavailable("Webhooks are not configured (SIGHTLINE_WEBHOOK_SECRET)")
+        raise NotFound("Webhooks are not configured on this instance (SIGHTLINE_WEBHOOK_SECRET)")
     missing = [name for name in SIGNATURE_HEADERS if not request.headers.get(name)]
     if missing:
         raise Unauthorized(f"Missing webhook signature headers: {', '.join(missing)}")

@@ -5,18 +5,21 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from strawberry.extensions import (
     AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter,
 )
 from strawberry.fastapi import GraphQLRouter
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.unset import UNSET
 
 from sightline.dashboards import service as dashboards
 from sightline.graphql.context import get_context
 from sightline.graphql.limits import CostLimit, ProblemErrors
 from sightline.graphql.stats import Stats, argument_items
 from sightline.models import Dashboard as DashboardRow
+from sightline.problems import AppError
 from sightline.stats.params import parse_query
 
 MAX_DEPTH = 10
@@ -139,7 +142,28 @@ schema = strawberry.Schema(query=Query, extensions=[
     lambda: AddValidationRules([CostLimit]),
     ProblemErrors,
 ])
-router: GraphQLRouter[Any, None] = GraphQLRouter(
+class BadGraphQLRequest(AppError):
+    title, slug = "Bad GraphQL request", "graphql-request"
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+
+
+class ProblemGraphQLRouter(GraphQLRouter[Any, None]):
+    """Strawberry answers a request it cannot read (no query, wrong content type, a mutation
+    over GET) in plain text; here it is problem+json like every other error."""
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            raise BadGraphQLRequest(error.status_code, error.reason) from None
+
+
+router = ProblemGraphQLRouter(
     schema, path="/graphql", context_getter=get_context, graphql_ide=None,
     subscription_protocols=(), tags=["graphql"],
+    responses={400: {"description": "Not a GraphQL request (no query, wrong content type)"},
+               401: {"description": "No key, or an unknown one"}},
 )

@@ -36,6 +36,7 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
 async def metrics(request: Request) -> Response:
     return Response(app_state(request).metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 
 from sightline.auth.deps import ReadKey
 from sightline.db import DbSession
@@ -10,6 +12,7 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}/reports", tags=["report
 PROBLEMS = {400: {"description": "Invalid query"}, 401: {"description": "No key"},
             403: {"description": "Wrong scope"}, 404: {"description": "Not found"},
             429: {"description": "Too many pending reports for this project"}}
+ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a bigint: larger ids cannot exist
 
 
 @router.post("", status_code=202, response_model=ReportOut, responses=PROBLEMS)
@@ -20,5 +23,6 @@ async def request_report(project_id: str, body: ReportCreate, request: Request, 
 
 
 @router.get("/{report_id}", response_model=ReportOut, responses=PROBLEMS)
-async def get_report(project_id: str, report_id: int, key: ReadKey, db: DbSession) -> ReportOut:
+async def get_report(project_id: str, report_id: ReportId, key: ReadKey,
+                     db: DbSession) -> ReportOut:
     return await service.get_report(db, key.project_id, report_id)
