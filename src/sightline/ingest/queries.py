@@ -18,13 +18,17 @@ COLUMN_TYPES = {
 }
 
 # visitor_num comes from the visitor table (registered just before, under the project lock).
+# The visitor number is looked up with the project id as a join value (see below): as a
+# constant, a new project's "one row" estimate let the planner probe (project_id, num) and
+# filter on the visitor, reading every visitor of the project for each event.
 INSERT_EVENTS = text(f"""
+WITH p AS MATERIALIZED (SELECT CAST(:project_id AS varchar) AS project_id)
 INSERT INTO event (project_id, session_key, visitor_num, {", ".join(EVENT_COLUMNS)})
-SELECT CAST(:project_id AS varchar), CASE WHEN u.session_id IS NULL THEN NULL ELSE 's:' || u.session_id END,
+SELECT p.project_id, CASE WHEN u.session_id IS NULL THEN NULL ELSE 's:' || u.session_id END,
        (SELECT v.num FROM visitor v
-        WHERE v.project_id = :project_id AND v.visitor_key = u.visitor_key),
+        WHERE v.project_id = p.project_id AND v.visitor_key = u.visitor_key),
        {", ".join("u.properties::jsonb" if c == "properties" else "u." + c for c in EVENT_COLUMNS)}
-FROM unnest({", ".join(f"CAST(:{c} AS {COLUMN_TYPES.get(c, 'text[]')})" for c in EVENT_COLUMNS)})
+FROM p, unnest({", ".join(f"CAST(:{c} AS {COLUMN_TYPES.get(c, 'text[]')})" for c in EVENT_COLUMNS)})
      AS u({", ".join(EVENT_COLUMNS)})
 ON CONFLICT (project_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 RETURNING id, visitor_id, session_key, ts

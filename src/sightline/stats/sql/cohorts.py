@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, distinct, func, literal_column, select
+from sqlalchemy import Select, and_, distinct, func, select
 
 from sightline.stats.sql.aggregates import bucket_of
 from sightline.stats.sql.sources import Source
@@ -14,19 +14,20 @@ def select_retention(
     """(cohort bucket, activity bucket, visitors) for visitors whose first event ever (among the
     matching events) falls in [cohort_start, cohort_end)."""
     e = all_events.rows.c
-    first = (select(e.visitor_key, func.min(e.ts).label("first_ts"))
-             .select_from(all_events.from_clause).where(*all_events.where)
-             .group_by(e.visitor_key)
-             .having(func.min(e.ts) >= cohort_start, func.min(e.ts) < cohort_end)
-             .subquery("first"))
-    activity = (select(e.visitor_key, bucket_of(e.ts, thresholds).label("active"))
-                .select_from(all_events.from_clause)
-                .where(*all_events.where, e.ts >= cohort_start, e.ts < thresholds[-1])
-                .distinct().subquery("activity"))
-    cohort = bucket_of(first.c.first_ts, thresholds).label("cohort")
-    return (select(cohort, activity.c.active, func.count().label("visitors"))
-            .select_from(first.join(activity, first.c.visitor_key == activity.c.visitor_key))
-            .group_by(literal_column("cohort"), activity.c.active))
+    # one pass, grouped by visitor (a join of first events to activity became a nested loop
+    # over visitors on a project the statistics did not know yet)
+    active = and_(e.ts >= cohort_start, e.ts < thresholds[-1])
+    visitors = (select(func.min(e.ts).label("first_ts"),
+                       func.array_agg(distinct(bucket_of(e.ts, thresholds))).filter(active)
+                       .label("actives"))
+                .select_from(all_events.from_clause).where(*all_events.where)
+                .group_by(e.visitor_key)
+                .having(func.min(e.ts) >= cohort_start, func.min(e.ts) < cohort_end)
+                .subquery("v"))
+    pairs = select(bucket_of(visitors.c.first_ts, thresholds).label("cohort"),
+                   func.unnest(visitors.c.actives).label("active")).subquery("pairs")
+    return (select(pairs.c.cohort, pairs.c.active, func.count().label("visitors"))
+            .group_by(pairs.c.cohort, pairs.c.active))
 
 
 def select_active_users(events: Source, thresholds: list[datetime], first_day: int) -> Select:

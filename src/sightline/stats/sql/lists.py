@@ -2,7 +2,9 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, distinct, func, or_, select
+from sqlalchemy import (
+    BigInteger, ColumnElement, Select, and_, cast, distinct, func, or_, select, true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from sightline.models import Goal
@@ -39,14 +41,15 @@ def select_goal_totals(events: Source, goals: list[Goal]) -> Select:
 
 def select_page_pageviews(sessions: Source, paths: list[str]) -> Select:
     """Pageviews of the given paths inside the matching sessions (for the exit rate)."""
-    matching = (select(sessions.rows.c.project_id, sessions.rows.c.visitor_id,
-                       sessions.rows.c.session_key)
-                .select_from(sessions.from_clause).where(*sessions.where).subquery("m"))
-    events = EVENT.alias("pe")
-    return (select(events.c.path.label("key"), func.count().label("pageviews"))
-            .select_from(events.join(matching, same_session(events, matching)))
-            .where(events.c.name == "pageview", events.c.path.in_(paths))
-            .group_by(events.c.path))
+    s, pe = sessions.rows, EVENT.alias("pe")
+    # a probe per session, not a join (see stats.sql.sources)
+    views = (select(pe.c.path).where(same_session(pe, s), pe.c.ts >= s.c.started_at,
+                                     pe.c.ts <= s.c.ended_at, pe.c.name == "pageview",
+                                     pe.c.path.in_(paths))
+             .offset(0).lateral("pe"))
+    return (select(views.c.path.label("key"), func.count().label("pageviews"))
+            .select_from(sessions.from_clause.join(views, true())).where(*sessions.where)
+            .group_by(views.c.path))
 
 
 def select_revenue_totals(events: Source) -> Select:
@@ -62,16 +65,18 @@ def microseconds(instant: ColumnElement[datetime]) -> ColumnElement[int]:
 def select_funnel_times(events: Source, step_conditions: list[ColumnElement[bool]],
                         first_from: datetime, first_to: datetime) -> Select:
     """Per visitor with a first step in [first_from, first_to): the sorted instants (in
-    microseconds) of the events matching each step."""
+    microseconds) of the events matching each step. One pass over the matching events, grouped
+    by visitor (a semi-join to the visitors who started became a nested loop, re-reading the
+    starters for every event, on a project the statistics did not know yet)."""
     e = events.rows.c
-    starters = (select(e.visitor_key).select_from(events.from_clause)
-                .where(*events.where, step_conditions[0], e.ts >= first_from, e.ts < first_to))
     at = microseconds(e.ts)
     times = [func.array_agg(aggregate_order_by(at, at)).filter(condition).label(f"step_{i}")
              for i, condition in enumerate(step_conditions)]
+    started = and_(step_conditions[0], e.ts >= first_from, e.ts < first_to)
     return (select(*times).select_from(events.from_clause)
-            .where(*events.where, or_(*step_conditions), e.visitor_key.in_(starters))
-            .group_by(e.visitor_key))
+            .where(*events.where, or_(*step_conditions))
+            .group_by(e.visitor_key)
+            .having(func.bool_or(started)))
 
 
 def funnel_step_condition(events: Source, kind: str, value: str) -> ColumnElement[bool]:
