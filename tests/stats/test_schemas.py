@@ -10,7 +10,7 @@ from sightline.projects.service import create_goal
 from sightline.stats.reports import ENTRIES, Report
 from tests.factories import auth, make_project, send_events
 
-TODAY = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+TODAY = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)  # any hour
 PARAMS: dict[str, list[tuple[str, str]]] = {
     "overview": [("compare", "previous_period")],
     "timeseries": [("metrics", "visitors,bounce_rate,visit_duration,revenue")],
