@@ -43,8 +43,8 @@ async def test_bench_suite_runs_every_scenario_on_a_tiny_dataset(redis_url, tmp_
         await drop_database(admin, database)
 
     scenarios = {row.scenario.split()[0] for row in bench.rows}
-    assert scenarios == {"1", "2", "3", "3b", "4", "5", "6", "7", "8"}, bench.rows
-    assert len(ALL_SCENARIOS) == 9
+    assert scenarios == {"1", "2", "3", "3b", "4", "5", "6", "7", "8", "9"}, bench.rows
+    assert len(ALL_SCENARIOS) == 10
     assert not [row for row in bench.rows if row.name == "failed"], bench.rows
     measured = [row for row in bench.rows if row.p50_ms is not None]
     assert all(row.p50_ms > 0 and row.rps > 0 for row in measured)
@@ -53,7 +53,7 @@ async def test_bench_suite_runs_every_scenario_on_a_tiny_dataset(redis_url, tmp_
     assert warm and all(row.extra["hit_ratio"] > 0.9 for row in warm)
     assert all("non-2xx" not in row.note for row in bench.rows
                if row.scenario in ("1 floor", "2 warm", "3 cold", "3b ad hoc", "7 ingest",
-                                   "8 beacons")), bench.rows
+                                   "8 beacons", "9 fresh")), bench.rows
 
     report = (tmp_path / "benchmarks.md").read_text()
     assert "| 1 floor |" in report and "| 7 ingest |" in report

@@ -26,7 +26,7 @@ DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 RESULTS_DIR = "bench/.results"   # server logs (ignored by git)
 ALL_SCENARIOS = ("floor", "ingest", "warm", "cold", "adhoc", "raw", "dashboard", "mix",
-                 "beacons")
+                 "beacons", "fresh")
 
 
 @dataclass
@@ -155,6 +155,8 @@ async def run_bench(options: Options, log: Any = print) -> scenarios.Bench:
                     await scenarios.ingest(bench, await new_ingest_project(url))
                 elif name == "beacons":
                     await scenarios.beacons(bench, await new_ingest_project(url))
+                elif name == "fresh":
+                    await scenarios.fresh(bench, await new_ingest_project(url))
                 else:
                     await steps[name](bench)
             except Exception as error:  # noqa: BLE001 - one failed scenario is a row, not a crash

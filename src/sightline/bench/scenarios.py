@@ -96,15 +96,18 @@ class Timing:
     concurrency: int = 64
     endpoints: int = len(ENDPOINTS)   # the first n endpoints (smoke: a few)
     adhoc: int = len(ADHOC)   # the first n ad-hoc questions
+    fresh_events: int = 300_000  # ingested into a new project before scenario 9 reads it
+    mix_rate: int = 50  # requests/s of the mix, open loop (the issue's target rate)
 
 
 TIMINGS = {
     "full": Timing(load_seconds=6, warm_seconds=4, cold_repeat=5, mix_seconds=60,
                    ingest_seconds=20),
     "quick": Timing(load_seconds=1.5, warm_seconds=1, cold_repeat=2, mix_seconds=10,
-                    ingest_seconds=5),
+                    ingest_seconds=5, fresh_events=30_000),
     "smoke": Timing(load_seconds=0.3, warm_seconds=0.2, cold_repeat=1, mix_seconds=1,
-                    ingest_seconds=0.5, concurrency=8, endpoints=3, adhoc=2),
+                    ingest_seconds=0.5, concurrency=8, endpoints=3, adhoc=2, fresh_events=2000,
+                    mix_rate=5),
 }
 
 
@@ -148,16 +151,18 @@ class Bench:
         return end.date() - timedelta(days=days - 1), end.date()
 
     def stats_path(self, report: str, params: str, days: int = 30,
-                   first: date | None = None, last: date | None = None) -> str:
-        base = f"/api/v1/projects/{self.project.id}/stats/{report}"
+                   first: date | None = None, last: date | None = None,
+                   project: Project | None = None) -> str:
+        base = f"/api/v1/projects/{(project or self.project).id}/stats/{report}"
         if report not in NO_RANGE:
             if first is None or last is None:
                 first, last = self.range_days(days)
             params = "&".join(p for p in (f"date_from={first}&date_to={last}", params) if p)
         return f"{base}?{params}" if params else base
 
-    def read(self, path: str, tag: str, cold: bool = False) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.project.keys['read']}"}
+    def read(self, path: str, tag: str, cold: bool = False,
+             project: Project | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {(project or self.project).keys['read']}"}
         if cold:
             headers["Cache-Control"] = "no-cache"
         return {"path": path, "tag": tag, "headers": headers}
@@ -475,11 +480,7 @@ def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
 
 async def mix(bench: Bench) -> None:
     t = bench.timing
-    cold_rows = [r.p50_ms for r in bench.rows if r.scenario == "3 cold" and r.p50_ms]
-    cold_ms = sum(cold_rows) / len(cold_rows) if cold_rows else 50.0
-    # Misses: the 10% new queries, and the repeated ones over ranges with today, which each
-    # ingest batch invalidates (about half of them): keep those within half the workers' time.
-    rate = max(5, min(400, round(0.5 * bench.main.workers / (0.55 * cold_ms / 1000))))
+    rate = t.mix_rate
     requests = mix_requests(bench, max(1, int(rate * t.mix_seconds)))
     for request in {r["path"]: r for r in requests if r["tag"] != "new"}.values():
         bench.fetch(bench.main, request)   # the repeated queries are the warm ones
@@ -580,3 +581,38 @@ async def beacons(bench: Bench, project: Project) -> None:
     opened = await bench.load(requests, mode="open", rate=rate, duration=t.ingest_seconds)
     bench.facts["beacons_per_second"] = closed["overall"]["rps"]
     bench.add("8 beacons", f"  open loop {rate:,}/s (target p95 ≤ 50 ms)", opened)
+
+
+# -- 9. a fresh project ----------------------------------------------------------------------
+
+async def fresh(bench: Bench, project: Project) -> None:
+    """A new project right after its first events: `fresh_events` events over 30 days, sent
+    through the API in shuffled batches of 1,000 while no worker runs (no rollups, no segments,
+    no statistics of the new project: the planner sees it as absent), then every endpoint
+    once, uncached (target: each ≤ 1 s, none fails). The worker is started again afterwards."""
+    t = bench.timing
+    end = datetime.now(ZoneInfo("UTC")) - timedelta(minutes=1)
+    traffic = Traffic(project.id, t.fresh_events, 30, 91, end)
+    events = [as_api_event(dict(zip(ROW_COLUMNS, row, strict=True)))
+              for chunk in traffic.chunks() for row in chunk.rows]
+    random.Random(92).shuffle(events)
+    batches = [{"path": "/api/v1/events", "method": "POST", "tag": "ingest",
+                "body": json.dumps(events[i:i + 1000]),
+                "headers": {"Authorization": f"Bearer {project.keys['ingest']}"}}
+               for i in range(0, len(events), 1000)]
+    if bench.worker is not None:
+        bench.worker.stop()
+    try:
+        sent = await bench.load(batches, mode="closed", concurrency=4, duration=600,
+                                max_requests=len(batches))
+        bench.add("9 fresh", f"ingest {len(events):,} events, 4 batches in flight", sent,
+                  note=f"{len(events) / sent['seconds']:,.0f} events/s")
+        first, last = bench.range_days(30)
+        for report, params in bench.endpoints:
+            path = bench.stats_path(report, params, first=first, last=last, project=project)
+            result = await bench.load([bench.read(path, report, cold=True, project=project)],
+                                      mode="sequential", repeat=1)
+            bench.add("9 fresh", report, result, db_ms=result["overall"]["db_ms_per_request"])
+    finally:
+        if bench.worker is not None:
+            bench.worker.start()
