@@ -37,6 +37,7 @@ from sightline.projects.endpoints import instance_router, router as projects_rou
 from sightline.replicas.router import ReadRouter, Replica, replica_name
 from sightline.reports.endpoints import router as reports_router
 from sightline.segments.duck import open_duck
+from sightline.stats.aggregate import MergedDays
 from sightline.stats.endpoints import router as stats_router
 from sightline.settings import Settings, get_settings
 from sightline.state import AppState, state_of
@@ -103,6 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sampler = asyncio.create_task(sample_forever(state.metrics))
     state.job_signal = asyncio.Event()
     state.duck = open_duck(settings)
+    state.merged_days = MergedDays(settings.cache.merged_days_bytes)
     open_tracking(state)
     await asyncio.to_thread(warm_up)
     if settings.self_tracking:
@@ -163,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.metrics = Metrics()
     state.ingest_gates = ProjectGates("ingest", settings.limits.ingest)
     state.dashboard_gates = ProjectGates("dashboard", settings.limits.dashboards)
+    state.ad_hoc_gates = ProjectGates("ad-hoc stats", settings.limits.ad_hoc)
     install_problem_handlers(app)
     document_problems(app)
     # outermost last: request id, metrics, the error boundary, then the body gate

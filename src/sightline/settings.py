@@ -42,6 +42,7 @@ class CacheSettings(BaseModel):
     max_connections: int = 64
     pool_timeout: float = 1.0  # wait for a free Redis connection under load
     memory_max_entries: int = 10_000
+    merged_days_bytes: int = 256_000_000  # bitmaps of merged built rollup days, per process
 
 
 class RateLimitSettings(BaseModel):
@@ -70,6 +71,8 @@ class LimitSettings(BaseModel):
     # dashboard and share-link computations (misses and no-cache reloads); one at a time, so a
     # hammered project takes at most one core's worth of the database from the others
     dashboards: GateSettings = GateSettings(limit=1, queue=100)
+    # stats computations the rollups cannot answer (filters, funnels, hours, other zones)
+    ad_hoc: GateSettings = GateSettings(limit=1, queue=100)
     unknown_keys_per_second: float = 20.0  # database lookups of keys that turn out unknown,
     unknown_keys_burst: int = 50  # per process; beyond: 429
 

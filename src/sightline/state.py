@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sightline.projects.schemas import ProjectOut
     from sightline.replicas.router import ReadRouter
     from sightline.segments.duck import Duck
+    from sightline.stats.aggregate import MergedDays
     from sightline.settings import Settings
     from sightline.tracking.batcher import GroupCommit
     from sightline.tracking.client import Countries
@@ -51,8 +52,10 @@ class AppState(Protocol):
     read_router: ReadRouter  # stats reads: a replica that has the project's writes, or the primary
     job_signal: asyncio.Event  # wakes the in-process worker
     ingest_gates: ProjectGates  # one ingest transaction per project and process
-    dashboard_gates: ProjectGates  # a few dashboard computations per project and process
+    dashboard_gates: ProjectGates  # one dashboard computation per project and process
+    ad_hoc_gates: ProjectGates  # a few row-scanning stats computations per project and process
     duck: Duck | None  # DuckDB over the segments (None: columnar family off)
+    merged_days: MergedDays  # built rollup days merged per value, in this process
     sites: TtlCache[str, ProjectOut | None]  # project by site id (None: unknown)
     salts: Salts
     countries: Countries

@@ -22,3 +22,42 @@ async def test_built_and_stale_days_merge_exactly(client, db, engine):
     by_day = await rollup_read.read_days(runner, project.id, "UTC", first, last, "")
     assert [by_day[date(2024, 5, d)][""].counts["visits"] for d in (2, 3, 4)] == [1, 2, 1]
     assert await rollup_read.first_day(runner, project.id) == date(2024, 5, 2)
+
+
+class CountingRunner(Runner):
+    def __init__(self, engine):  # type: ignore[no-untyped-def]
+        super().__init__(engine)
+        self.statements = 0
+
+    async def all(self, *statements):  # type: ignore[no-untyped-def]
+        self.statements += len(statements)
+        return await super().all(*statements)
+
+
+def visitors(merged):  # type: ignore[no-untyped-def]
+    return {page: (len(a.sets["event_visitors"]), a.counts["pageviews"])
+            for page, a in merged.items()}
+
+
+async def test_merged_built_days_are_kept_exactly_until_a_day_is_rebuilt(client, db, engine):
+    project = await make_project(db)
+    await send_events(client, project, EVENTS[:3])
+    await rollups.build_stale_days(db, project.id, project.timezone)
+    await send_events(client, project, EVENTS[3:])  # 05-03 stale again, 05-04 new
+    memo, first, last = rollup_read.MergedDays(10**8), date(2024, 5, 1), date(2024, 5, 9)
+
+    async def both() -> tuple[dict, dict, int]:  # type: ignore[type-arg]
+        runner = CountingRunner(engine)
+        kept = await rollup_read.read_merged(runner, project.id, "UTC", first, last, "page", memo)
+        fresh = await rollup_read.read_merged(Runner(engine), project.id, "UTC", first, last,
+                                              "page")
+        return visitors(kept), visitors(fresh), runner.statements
+
+    kept, fresh, first_statements = await both()
+    assert kept == fresh == {"/": (3, 4), "/pricing": (1, 1)}
+    kept, fresh, again = await both()
+    assert kept == fresh and again == first_statements - 1  # built days not read again
+    await send_events(client, project, [{**EVENTS[0], "visitor_id": "d"}])  # 05-02 changes
+    await rollups.build_stale_days(db, project.id, project.timezone)
+    kept, fresh, _ = await both()
+    assert kept == fresh == {"/": (4, 5), "/pricing": (1, 1)}

@@ -162,8 +162,14 @@ class Plan:
         return await self.fill(look)
 
     async def refresh(self) -> Served:
-        """`Cache-Control: no-cache`: recompute now and refresh the entry."""
-        return await self.compute(await self.lookup(), "BYPASS")
+        """`Cache-Control: no-cache`: computed after the request arrived (identical requests
+        share such a computation, see `cache.refresh`), and the entry refreshed."""
+        assert self.store is not None
+
+        async def recompute() -> Served:
+            return await self.compute(await self.lookup(), "BYPASS")
+
+        return await self.store.refreshes.run(self.entry, recompute)
 
     async def fill(self, look: Lookup) -> Served:
         """Compute a missing entry once per process (others await the same future)."""

@@ -22,6 +22,7 @@ from sightline.cache import keys
 from sightline.cache.backends import CacheBackend, Lookup
 from sightline.cache.breaker import CircuitBreaker
 from sightline.cache.client import CLIENT_ERRORS
+from sightline.cache.refresh import FreshRuns
 from sightline.ingest.service import TimeSpan
 from sightline.ops.metrics import Metrics
 from sightline.settings import CacheSettings
@@ -47,6 +48,7 @@ class CacheStore:
         self.lost_everything = False  # too many projects: bump the global epoch instead
         self.recovery: asyncio.Task[None] | None = None
         self.flights: dict[str, asyncio.Future[Any]] = {}  # in-process single flight, by key
+        self.refreshes: FreshRuns[Any] = FreshRuns()  # no-cache recomputations, by key
         self.seconds = 0.0  # total time spent waiting on the backend (for tests and timing)
 
     @property

@@ -4,6 +4,7 @@ counts and sums add up, visitor sets are unions of roaring bitmaps of visitor nu
 Pure (no I/O): the rollup build (rollups/) and the rollup read (stats.rollup_read) share it.
 """
 
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,6 +65,35 @@ class Aggregate:
         visitors = self.sets["session_visitors" if session_list else "event_visitors"]
         return {**self.counts, **self.sums, "visitors": len(visitors),
                 "paying_visitors": len(self.sets["paying_visitors"])}
+
+
+Merged = dict[str, Aggregate]  # per dimension value
+
+
+class MergedDays:
+    """Least recently used merged built days, within a budget of bitmap bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.bytes = max_bytes, 0
+        self.entries: OrderedDict[Hashable, tuple[Merged, int]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Merged | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        self.entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: Hashable, merged: Merged) -> None:
+        size = sum(bitmap.__sizeof__()  # pyroaring: the serialized size
+                   for aggregate in merged.values() for bitmap in aggregate.sets.values())
+        if size > self.max_bytes or key in self.entries:
+            return
+        self.entries[key] = (merged, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (_, dropped) = self.entries.popitem(last=False)
+            self.bytes -= dropped
 
 
 def combine(results: Iterable[Sequence[dict[str, Any]]],

@@ -11,6 +11,7 @@ from sightline.models import Goal
 from sightline.segments.duck import Duck
 from sightline.stats import periods
 from sightline.stats.query import StatsQuery
+from sightline.stats.aggregate import MergedDays
 from sightline.stats.runner import Runner
 from sightline.stats.tables import BASE_TABLES, Tables
 
@@ -24,6 +25,7 @@ class Context:
     goals: tuple[Goal, ...] = ()
     tables: Tables = BASE_TABLES  # where reports take their matching events and sessions
     duck: Duck | None = None  # this process's DuckDB, when the columnar family is on
+    merged_days: MergedDays | None = None  # this process's merged built rollup days
 
 
 # One table family's way of computing one report: the `results` of the response.

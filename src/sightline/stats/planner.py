@@ -20,15 +20,21 @@ def goals_need_events(ctx: Context, query: StatsQuery) -> bool:
     return query.report == "goals" and any(goal.event == "pageview" for goal in ctx.goals)
 
 
-def rollups_answer(ctx: Context, query: StatsQuery) -> bool:
+def rollup_shaped(query: StatsQuery, timezone: str) -> bool:
+    """Unfiltered, by local day of the project's zone, over rollup dimensions: what the rollups
+    can answer, the project's goals aside."""
     return (
-        not query.filters
-        and query.tz == ctx.timezone
+        ROLLUPS in report(query.report).families
+        and not query.filters
+        and query.tz == timezone
         and query.interval != "hour"
         and query.event is None
         and (query.dimension is None or is_known_dimension(query.dimension))
-        and not goals_need_events(ctx, query)
     )
+
+
+def rollups_answer(ctx: Context, query: StatsQuery) -> bool:
+    return rollup_shaped(query, ctx.timezone) and not goals_need_events(ctx, query)
 
 
 CONDITIONS: dict[str, Callable[[Context, StatsQuery], bool]] = {

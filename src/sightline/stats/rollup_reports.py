@@ -22,7 +22,7 @@ from sightline.stats.sql.day_rows import SOURCE_REFERRER, TOTAL
 
 async def aggregates(ctx: Context, first: date, last: date, dimension: str) -> dict[str, Aggregate]:
     return await rollups.read_merged(ctx.runner, ctx.project_id, ctx.timezone, first, last,
-                                     dimension)
+                                     dimension, ctx.merged_days)
 
 
 async def total(ctx: Context, first: date, last: date, session_list: bool = False) -> dict[str, Any]:

@@ -3,6 +3,7 @@ compute on a miss through the planner), and many queries computed together (dash
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +21,10 @@ from sightline.segments.duck import Duck
 from sightline.state import app_state
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
-from sightline.stats.planner import run_report
+from sightline.stats.planner import rollup_shaped, run_report
 from sightline.stats.query import StatsQuery
 from sightline.stats.reports import Span, report
+from sightline.stats.aggregate import MergedDays
 from sightline.stats.runner import BatchingRunner, Runner
 
 
@@ -39,9 +41,11 @@ async def goals_for(engine: AsyncEngine, project_id: str, queries: list[StatsQue
 
 
 async def compute(engine: AsyncEngine, project: ProjectOut, query: StatsQuery,
-                  now: datetime, duck: Duck | None = None) -> dict[str, Any]:
+                  now: datetime, duck: Duck | None = None,
+                  merged_days: MergedDays | None = None) -> dict[str, Any]:
     goals = await goals_for(engine, project.id, [query])
-    ctx = Context(Runner(engine), project.id, project.timezone, now, goals, duck=duck)
+    ctx = Context(Runner(engine), project.id, project.timezone, now, goals, duck=duck,
+                  merged_days=merged_days)
     return {"results": await run_report(ctx, query), "meta": query.meta()}
 
 
@@ -52,11 +56,22 @@ async def serve_report(request: Request, project_id: str, report: str,
     query = parse_query(report, items, project.timezone, now)
 
     async def computed() -> dict[str, Any]:
-        return await compute(await read_engine(request, project_id), project, query, now,
-                             app_state(request).duck)
+        async with ad_hoc_turn(request, project, [query]):
+            state = app_state(request)
+            return await compute(await read_engine(request, project_id), project, query, now,
+                                 state.duck, state.merged_days)
 
     return await respond(request, project_id, f"stats.{query.report}", query.meta(),
                          dependency_span(query), computed)
+
+
+def ad_hoc_turn(request: Request, project: ProjectOut,
+                queries: list[StatsQuery]) -> AbstractAsyncContextManager[None]:
+    """Questions the rollups cannot answer read rows: a project computes a few at a time per
+    process (the others wait, holding nothing), so one user's filters cannot slow every tenant."""
+    if all(rollup_shaped(query, project.timezone) for query in queries):
+        return nullcontext()
+    return app_state(request).ad_hoc_gates.hold(project.id)
 
 
 def query_object_items(body: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
@@ -88,7 +103,8 @@ async def compute_many(request: Request, project_id: str, queries: list[StatsQue
     project = await projects.cached_project(request, project_id)
     engine = await read_engine(request, project_id)
     goals = await goals_for(engine, project_id, queries)
-    ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals)
+    ctx = Context(BatchingRunner(engine), project_id, project.timezone, now, goals,
+                  merged_days=app_state(request).merged_days)
     results = await asyncio.gather(*(run_report(ctx, q) for q in queries))
     return [{"results": r, "meta": q.meta()} for r, q in zip(results, queries, strict=True)]
 
@@ -134,7 +150,13 @@ async def cached_many(request: Request, project_id: str, queries: list[StatsQuer
                       now: datetime) -> list[dict[str, Any]]:
     """Each query through the same cache entry, freshness and single flight as its REST route;
     the misses computed together (GraphQL)."""
-    batch = MissBatch(lambda missed: compute_many(request, project_id, missed, now), len(queries))
+    project = await projects.cached_project(request, project_id)
+
+    async def computed(missed: list[StatsQuery]) -> list[dict[str, Any]]:
+        async with ad_hoc_turn(request, project, missed):
+            return await compute_many(request, project_id, missed, now)
+
+    batch = MissBatch(computed, len(queries))
 
     async def one(query: StatsQuery) -> dict[str, Any]:
         handed_in = False

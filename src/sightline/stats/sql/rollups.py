@@ -15,8 +15,8 @@ ROLLUP_STATE: Table = RollupState.__table__  # type: ignore[assignment]
 
 def select_built_days(project_id: str, first: date, last: date) -> Select:
     s = ROLLUP_STATE.c
-    return select(s.day).where(s.project_id == project_id, s.day >= first, s.day <= last,
-                               s.built_version == s.version)
+    return select(s.day, s.built_version).where(s.project_id == project_id, s.day >= first,
+                                                s.day <= last, s.built_version == s.version)
 
 
 def stored_columns(dimension: str) -> tuple[str, ...]:
