@@ -14,31 +14,37 @@ from sightline.stats.metrics import MEASURES
 LOCK_VISITOR_NUMBERS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(:project_id, 8))")
 
+# Visitors are looked up one by one through the primary key, by correlated subqueries (behind
+# OFFSET 0 where the planner could turn them into an anti-join) with the project id as a join
+# value: on a project the statistics do not know yet, a join or a constant project id let the
+# planner read every visitor of the project for each row (statement time-outs at 40,000 events).
 INSERT_NEW_VISITORS = text("""
+WITH p AS MATERIALIZED (SELECT CAST(:project_id AS varchar) AS project_id)
 INSERT INTO visitor (project_id, visitor_key, num)
-SELECT CAST(:project_id AS varchar), new.k,
-       (SELECT coalesce(max(num), 0) FROM visitor WHERE project_id = :project_id)
+SELECT p.project_id, new.k,
+       (SELECT coalesce(max(num), 0) FROM visitor WHERE project_id = p.project_id)
        + row_number() OVER (ORDER BY new.k)
-FROM (SELECT DISTINCT k FROM unnest(CAST(:visitor_keys AS bigint[])) AS k) AS new
+FROM p, (SELECT DISTINCT k FROM unnest(CAST(:visitor_keys AS bigint[])) AS k) AS new
 WHERE NOT EXISTS (SELECT 1 FROM visitor v
-                  WHERE v.project_id = :project_id AND v.visitor_key = new.k)
+                  WHERE v.project_id = p.project_id AND v.visitor_key = new.k OFFSET 0)
 ON CONFLICT (project_id, visitor_key) DO NOTHING
 """)
 
 
 # Rows stored without a visitor number (seeded by COPY, or older) get theirs before a build.
 NUMBER_EVENTS_OF_RANGE = text("""
-UPDATE event e SET visitor_num = v.num
-FROM visitor v
+UPDATE event e SET visitor_num = (SELECT v.num FROM visitor v
+                                  WHERE v.project_id = e.project_id
+                                    AND v.visitor_key = e.visitor_key)
 WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end AND e.visitor_num IS NULL
-  AND v.project_id = e.project_id AND v.visitor_key = e.visitor_key
 """)
 
 NUMBER_SESSIONS_OF_RANGE = text("""
-UPDATE session s SET visitor_num = v.num
-FROM visitor v
+UPDATE session s SET visitor_num = (SELECT v.num FROM visitor v
+                                    WHERE v.project_id = s.project_id
+                                      AND v.visitor_key = s.visitor_key)
 WHERE s.project_id = :project_id AND s.started_at >= :start AND s.started_at < :end
-  AND s.visitor_num IS NULL AND v.project_id = s.project_id AND v.visitor_key = s.visitor_key
+  AND s.visitor_num IS NULL
 """)
 
 SELECT_NEW_VISITORS_OF_RANGE = text("""
@@ -46,7 +52,8 @@ SELECT DISTINCT e.visitor_key
 FROM event e
 WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end
   AND NOT EXISTS (SELECT 1 FROM visitor v
-                  WHERE v.project_id = e.project_id AND v.visitor_key = e.visitor_key)
+                  WHERE v.project_id = e.project_id AND v.visitor_key = e.visitor_key
+                  OFFSET 0)
 """)
 
 # After a bulk load the planner needs fresh statistics (autovacuum would take a while).
