@@ -7,7 +7,9 @@ of their `->>` texts, so DuckDB's `->>` gives exactly what PostgreSQL's gives.
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, FromClause, Label, Select, Text, cast, func, select, text
+from sqlalchemy import (
+    ColumnElement, FromClause, Label, Select, Text, cast, func, select, text, true,
+)
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from sightline.models import Event, Session
@@ -65,13 +67,19 @@ def session_columns(sessions: FromClause) -> list[Label]:
 
 
 def select_segment_events(project_id: str, start: datetime, end: datetime) -> Select:
+    """Each event with its session's attributes; the session is looked up by primary key (a
+    LATERAL with LIMIT is never turned into a join: on a project the statistics did not know
+    yet, the join became a nested loop reading all of the project's sessions for each event)."""
     e = Event.__table__.alias("e")  # type: ignore[attr-defined]
-    s = Session.__table__.alias("s")  # type: ignore[attr-defined]
-    joined = e.join(s, (s.c.project_id == e.c.project_id) & (s.c.visitor_id == e.c.visitor_id)
-                    & (s.c.session_key == e.c.session_key))
+    sessions = Session.__table__.alias("s")  # type: ignore[attr-defined]
+    s = (select(*(sessions.c[name] for name in SESSION_DIMENSIONS))
+         .where(sessions.c.project_id == e.c.project_id,
+                sessions.c.visitor_id == e.c.visitor_id,
+                sessions.c.session_key == e.c.session_key)
+         .limit(1).lateral("s"))
     return (select(*event_columns(e),
                    *(s.c[name].label(SESSION_PREFIX + name) for name in SESSION_DIMENSIONS))
-            .select_from(joined)
+            .select_from(e.join(s, true()))
             .where(e.c.project_id == project_id, e.c.ts >= start, e.c.ts < end))
 
 
