@@ -1,5 +1,6 @@
 """Small async factories with valid defaults and keyword overrides."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,3 +39,26 @@ async def send_events(client: AsyncClient, project: ProjectCreated, events: list
     response = await client.post("/api/v1/events", json=events, headers=auth(project.keys.ingest))
     assert response.status_code == expect, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+async def timed_get(client: AsyncClient, url: str, params: dict[str, str],
+                    headers: dict[str, str] | None = None) -> float:
+    """Seconds one uncached GET takes; it must answer 200."""
+    started = time.perf_counter()
+    response = await client.get(url, params=params, headers=NO_CACHE | (headers or {}))
+    assert response.status_code == 200, response.text
+    return time.perf_counter() - started
+
+
+async def burst_status(client: AsyncClient, url: str, params: dict[str, str],
+                       headers: dict[str, str] | None = None) -> int:
+    """The status of one uncached GET of a burst: 200, or a clear 'retry later' (429 or 503
+    with Retry-After) for the burst's own requests."""
+    response = await client.get(url, params=params, headers=NO_CACHE | (headers or {}))
+    if response.status_code != 200:
+        assert response.status_code in (429, 503), response.text
+        assert response.headers["retry-after"]
+    return response.status_code
