@@ -53,7 +53,7 @@ class AppState(Protocol):
     job_signal: asyncio.Event  # wakes the in-process worker
     ingest_gates: ProjectGates  # one ingest transaction per project and process
     dashboard_gates: ProjectGates  # one dashboard computation per project and process
-    ad_hoc_gates: ProjectGates  # a few row-scanning stats computations per project and process
+    ad_hoc_gates: ProjectGates  # one row-scanning stats computation per project and process
     duck: Duck | None  # DuckDB over the segments (None: columnar family off)
     merged_days: MergedDays  # built rollup days merged per value, in this process
     sites: TtlCache[str, ProjectOut | None]  # project by site id (None: unknown)

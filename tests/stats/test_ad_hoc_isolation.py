@@ -1,5 +1,6 @@
 """One project hammering filters (each question new, uncached) leaves another project's
-dashboard numbers their latency: a project computes a few row-scanning questions at a time."""
+dashboard numbers their latency: a project computes one row-scanning question at a time per
+process."""
 
 import asyncio
 import random

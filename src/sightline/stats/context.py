@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sightline.models import Goal
 from sightline.segments.duck import Duck
 from sightline.stats import periods
-from sightline.stats.query import StatsQuery
 from sightline.stats.aggregate import MergedDays
+from sightline.stats.query import StatsQuery
 from sightline.stats.runner import Runner
 from sightline.stats.tables import BASE_TABLES, Tables
 

@@ -69,7 +69,7 @@ async def read_merged(runner: Runner, project_id: str, timezone: str, first: dat
         return await asyncio.to_thread(combine, results, by_value)  # bitmap unions: CPU work
     built = await built_versions(runner, project_id, first, last)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    key = (project_id, dimension, tuple(sorted(built.items())))
+    key = (project_id, timezone, dimension, tuple(sorted(built.items())))
     past = memo.get(key) if built else {}
     statements = tail_statements(project_id, timezone, days, built, dimension)
     if past is None:

@@ -19,12 +19,12 @@ from sightline.projects.schemas import ProjectOut
 from sightline.replicas.router import read_engine
 from sightline.segments.duck import Duck
 from sightline.state import app_state
+from sightline.stats.aggregate import MergedDays
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
 from sightline.stats.planner import rollup_shaped, run_report
 from sightline.stats.query import StatsQuery
 from sightline.stats.reports import Span, report
-from sightline.stats.aggregate import MergedDays
 from sightline.stats.runner import BatchingRunner, Runner
 
 
@@ -67,7 +67,7 @@ async def serve_report(request: Request, project_id: str, report: str,
 
 def ad_hoc_turn(request: Request, project: ProjectOut,
                 queries: list[StatsQuery]) -> AbstractAsyncContextManager[None]:
-    """Questions the rollups cannot answer read rows: a project computes a few at a time per
+    """Questions the rollups cannot answer read rows: a project computes one at a time per
     process (the others wait, holding nothing), so one user's filters cannot slow every tenant."""
     if all(rollup_shaped(query, project.timezone) for query in queries):
         return nullcontext()
