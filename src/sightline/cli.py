@@ -429,9 +429,14 @@ def bench(
         help="Only the scale-out scenario: 1 and 2 API processes against a PostgreSQL primary "
              "and streaming replica of its own (see docs/scaling.md)")] = False,
     events: Annotated[int, typer.Option(help="Events seeded for --scale-out")] = 200_000,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Run only this scenario (repeatable: floor, ingest, warm, cold, adhoc, raw, "
+             "dashboard, mix, beacons, fresh); the report goes to bench/.results/only/")] = None,
 ) -> None:
     """Run the benchmark suite and write docs/benchmarks.md (see that file)."""
-    from sightline.bench.runner import DEFAULT_ADMIN_URL, RESULTS_DIR, Options, project_root, run_bench
+    from sightline.bench.runner import (
+        ALL_SCENARIOS, DEFAULT_ADMIN_URL, RESULTS_DIR, Options, project_root, run_bench,
+    )
 
     if scale_out:
         from sightline.bench.scaleout import ScaleOptions, markdown, run_scale_out
@@ -443,8 +448,15 @@ def bench(
         typer.echo(markdown(rows))
         return
 
+    unknown = [name for name in only or () if name not in ALL_SCENARIOS]
+    if unknown:
+        typer.echo(f"unknown scenario {', '.join(unknown)} (one of {', '.join(ALL_SCENARIOS)})",
+                   err=True)
+        raise typer.Exit(2)
     options = Options(mode="quick" if quick else "full", workers=workers,
-                      admin_url=database_url or DEFAULT_ADMIN_URL, redis_url=redis_url, port=port)
+                      admin_url=database_url or DEFAULT_ADMIN_URL, redis_url=redis_url, port=port,
+                      scenarios=tuple(only) if only else ALL_SCENARIOS,
+                      output=project_root() / RESULTS_DIR / "only" if only else None)
     asyncio.run(run_bench(options, log=lambda line: typer.echo(line)))
 
 

@@ -14,21 +14,16 @@ from sightline.settings import ColumnarSettings, Settings
 
 T = TypeVar("T")
 
-# PostgreSQL's width_bucket(operand, thresholds): how many thresholds are <= operand.
-WIDTH_BUCKET = "CREATE MACRO width_bucket(x, thresholds) AS len(list_filter(thresholds, lambda t: t <= x))"
-
 
 def connect(settings: ColumnarSettings, temp_directory: Path) -> duckdb.DuckDBPyConnection:
     temp_directory.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(config={
+    return duckdb.connect(config={
         "memory_limit": settings.memory_limit,
         "threads": settings.threads,
         "temp_directory": str(temp_directory),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     })
-    connection.execute(WIDTH_BUCKET)
-    return connection
 
 
 class Duck:

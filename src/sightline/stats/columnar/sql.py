@@ -13,7 +13,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import PGCompiler_asyncpg, PGDialect_asyncpg
 from sqlalchemy.engine.interfaces import BindTyping
-from sqlalchemy.sql.elements import Extract
+from sqlalchemy.sql.elements import BindParameter, Extract
+from sqlalchemy.sql.functions import Function
 
 from sightline.segments.queries import (
     EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
@@ -31,6 +32,19 @@ SQL_TYPES = {"TIMESTAMP": DateTime(), "BIGINT": BigInteger(), "INTEGER": Integer
 
 
 class DuckCompiler(PGCompiler_asyncpg):
+    def visit_function(self, fn: Function[Any], **kw: Any) -> str:
+        """width_bucket(instant, thresholds) as a binary search over the sorted thresholds, one
+        CASE per step: DuckDB has no such function, and the list macro it falls back to costs
+        rows × buckets (a daily series over a year: 367 comparisons per row)."""
+        if fn.name != "width_bucket":
+            return super().visit_function(fn, **kw)
+        operand, thresholds = fn.clauses.clauses
+        assert isinstance(thresholds, BindParameter)  # stats.sql.aggregates.bucket_of binds them
+        instant = self.process(operand, **kw)
+        starts = [f"TIMESTAMP '{utc_naive(t).isoformat(sep=' ')}'" for t in thresholds.value]
+        return (f"(CASE WHEN {instant} IS NULL THEN NULL ELSE "
+                f"{bisect(instant, starts, 0, len(starts))} END)")
+
     def visit_extract(self, extract: Extract, **kw: Any) -> str:
         """Epoch seconds as an exact decimal (DuckDB's EXTRACT(epoch) is a double)."""
         if extract.field == "epoch":
@@ -44,6 +58,15 @@ class DuckDialect(PGDialect_asyncpg):
 
 
 DIALECT = DuckDialect()
+
+
+def bisect(value: str, starts: list[str], low: int, high: int) -> str:
+    """SQL for how many of the sorted `starts` are <= value, knowing it is in [low, high]."""
+    if low == high:
+        return str(low)
+    middle = (low + high + 1) // 2
+    return (f"CASE WHEN {value} >= {starts[middle - 1]} THEN {bisect(value, starts, middle, high)}"
+            f" ELSE {bisect(value, starts, low, middle - 1)} END")
 
 
 def utc_naive(value: Any) -> Any:
