@@ -44,10 +44,10 @@ migrate: install  ## Apply database migrations
 up:  ## Start the local PostgreSQL and Redis servers when they are not running
 	bash scripts/services-up.sh
 
-test: install  ## Run the whole test suite against real PostgreSQL and Redis (and Chromium), then the -m cluster scale-out suite
+test: install  ## Run the whole test suite against real PostgreSQL and Redis (and Chromium), then, alone, the latency comparisons and the -m cluster scale-out suite
 	bash scripts/browser-up.sh
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not cluster"
-	$(BIN)/python -m pytest -m cluster
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not cluster and not isolation"
+	$(BIN)/python -m pytest -m "isolation or cluster"
 
 test-fast: install  ## Run the tests, stopping at the first failure
 	bash scripts/browser-up.sh

@@ -16,8 +16,8 @@ from tests.factories import (
 BASE = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 RANGE = {"date_from": "2024-02-10", "date_to": "2024-03-10"}
 
-# latency comparisons: not beside another isolation test's burst on the other test worker
-pytestmark = pytest.mark.xdist_group("isolation")
+# a latency comparison: make test runs it after the parallel suite, on a quiet machine
+pytestmark = pytest.mark.isolation
 
 
 async def send_month(client, project, seed: int) -> None:
