@@ -1,6 +1,10 @@
 """Small async factories with valid defaults and keyword overrides."""
 
+import asyncio
+import random
+import statistics
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,3 +66,31 @@ async def burst_status(client: AsyncClient, url: str, params: dict[str, str],
         assert response.status_code in (429, 503), response.text
         assert response.headers["retry-after"]
     return response.status_code
+
+
+async def latencies_beside(client: AsyncClient, url: str, params: dict[str, str],
+                           headers: dict[str, str],
+                           burst: list[Coroutine[Any, Any, int]]) -> tuple[float, list[float]]:
+    """An uncached GET's median latency alone, then its latencies (up to 10) while `burst` runs
+    (started only then); at least one of the burst's requests must have answered 200."""
+    await timed_get(client, url, params, headers)
+    alone = statistics.median([await timed_get(client, url, params, headers) for _ in range(5)])
+    tasks = [asyncio.create_task(request) for request in burst]
+    await asyncio.sleep(0.05)  # the burst has started
+    during: list[float] = []
+    while not all(task.done() for task in tasks) and len(during) < 10:
+        during.append(await timed_get(client, url, params, headers))
+    assert 200 in await asyncio.gather(*tasks)
+    return alone, during
+
+
+async def send_month(client: AsyncClient, project: ProjectCreated, seed: int, end: datetime,
+                     events: int, pages: int) -> None:
+    """`events` page views of 400 visitors over `pages` paths in the 30 days before `end`."""
+    rng = random.Random(seed)
+    await send_events(client, project, [
+        make_event(visitor_id=f"v{rng.randrange(400)}", path=f"/p{rng.randrange(pages)}",
+                   country=rng.choice(["DE", "FR", "US"]), referrer=rng.choice(
+                       [None, "https://google.com/", "https://news.ycombinator.com/"]),
+                   timestamp=(end - timedelta(minutes=rng.randrange(30 * 24 * 60))).isoformat())
+        for _ in range(events)])
