@@ -243,6 +243,11 @@ async def funnel(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     # the search is CPU work over every visitor's step times: off the event loop
     reached = await asyncio.to_thread(deepest_steps, rows, len(query.steps), microseconds(start),
                                       microseconds(end), window // timedelta(microseconds=1))
+    return funnel_steps(query, reached)
+
+
+def funnel_steps(query: StatsQuery, reached: list[int]) -> list[dict[str, Any]]:
+    """The funnel's rows from the visitors reaching each step."""
     first = reached[0]
     return [
         {"step": i + 1, "label": step.label, "visitors": count,

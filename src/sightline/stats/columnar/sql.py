@@ -15,12 +15,14 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGCompiler_asyncpg, PGDialect
 from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.sql.elements import BindParameter, Extract
 from sqlalchemy.sql.functions import Function
+from sqlalchemy.sql.selectable import Join
 
 from sightline.segments.queries import (
     EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
     session_columns,
 )
 from sightline.stats.query import Filter
+from sightline.stats.sql.lists import NearestJoin
 from sightline.stats.sql.sources import (
     EVENT, SESSION, Source, condition, event_column, event_conditions, same_session,
     session_conditions,
@@ -44,6 +46,13 @@ class DuckCompiler(PGCompiler_asyncpg):
         starts = [f"TIMESTAMP '{utc_naive(t).isoformat(sep=' ')}'" for t in thresholds.value]
         return (f"(CASE WHEN {instant} IS NULL THEN NULL ELSE "
                 f"{bisect(instant, starts, 0, len(starts))} END)")
+
+    def visit_join(self, join: Join, asfrom: bool = False, **kw: Any) -> str:
+        if not isinstance(join, NearestJoin):
+            return super().visit_join(join, asfrom=asfrom, **kw)
+        return (join.left._compiler_dispatch(self, asfrom=True, **kw) + " ASOF LEFT JOIN "
+                + join.right._compiler_dispatch(self, asfrom=True, **kw)
+                + " ON " + join.onclause._compiler_dispatch(self, **kw))
 
     def visit_extract(self, extract: Extract, **kw: Any) -> str:
         """Epoch seconds as an exact decimal (DuckDB's EXTRACT(epoch) is a double)."""
