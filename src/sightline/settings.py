@@ -96,6 +96,10 @@ class ColumnarSettings(BaseModel):
     memory_limit: str = "1GB"  # DuckDB's limit per process
     threads: int = 2  # DuckDB threads per query
     concurrency: int = 2  # DuckDB queries at once per process; others wait
+    # the days no segment holds are kept in DuckDB per project (segments.tail) when they are
+    # at most this many; more are read per request
+    kept_tail_days: int = 14
+    kept_tail_projects: int = 16
 
 
 class CollectSettings(BaseModel):

@@ -12,6 +12,7 @@ import pytest
 
 from sightline.state import state_of
 from sightline.segments import service as segments
+from sightline.segments import tail as tail_module
 from sightline.segments.duck import Duck
 from sightline.stats.context import Context
 from sightline.stats.params import parse_query
@@ -136,3 +137,55 @@ async def test_two_processes_read_segments_while_they_are_replaced(
         rounds = stdout.decode().splitlines()
         assert len(rounds) == 3
         assert all(json.loads(line) == expected for line in rounds)
+
+
+def pageview(visitor: str, at: datetime, path: str = "/", **more: str) -> dict:
+    return {"name": "pageview", "visitor_id": visitor, "path": path,
+            "timestamp": at.isoformat(), **more}
+
+
+@pytest.mark.parametrize("reread_after", [tail_module.REREAD_AFTER_VISITORS, 0])
+async def test_the_kept_tail_follows_ingest_exactly(client, db, engine, duck, monkeypatch,
+                                                   reread_after):
+    """Days no segment holds are kept in DuckDB and brought up to date by the visitors that
+    ingest changed since (or read again when too many changed): late events, a session that
+    a late event re-keys, a new visitor, a day that is dropped once its segment is rebuilt."""
+    monkeypatch.setattr(tail_module, "REREAD_AFTER_VISITORS", reread_after)
+    project = await make_project(db, timezone="Europe/Berlin")
+    await send_events(client, project, traffic())
+    await segments.build_stale(engine, duck, project.id, project.timezone, NOW)
+    all_queries = queries(project.timezone)
+    day = datetime(2024, 3, 5, 9, tzinfo=UTC)
+    batches = [
+        [pageview("late", day + timedelta(hours=1), country="DE")],  # the day leaves its segment
+        [pageview("v1", day - timedelta(minutes=10), "/p2"),  # before v1's session: re-keyed
+         pageview("new", day + timedelta(hours=2), "/p1", referrer="https://www.google.com/")],
+        [{"name": "buy", "visitor_id": "late", "revenue": "3", "properties": {"plan": "pro"},
+          "timestamp": (day + timedelta(hours=1, minutes=5)).isoformat()}],
+    ]
+    kept = None
+    for batch in batches:
+        await send_events(client, project, batch)
+        base, columnar_results = await answers(engine, duck, project, all_queries)
+        for query, expected, got in zip(all_queries, base, columnar_results, strict=True):
+            assert got == expected, (query, batch)
+        tail = duck.tails.tails[project.id]
+        assert tail.days == {day.date(), NOW.date()}  # and today, never in a segment
+        assert kept in (None, tail)  # the same tables, brought up to date
+        kept = tail
+    await segments.build_stale(engine, duck, project.id, project.timezone, NOW)
+    base, columnar_results = await answers(engine, duck, project, all_queries)
+    assert columnar_results == base
+    assert duck.tails.tails[project.id].days == {NOW.date()}
+
+
+async def test_a_tail_of_too_many_days_is_read_per_request(client, db, engine, duck):
+    project = await make_project(db, timezone="Europe/Berlin")
+    await send_events(client, project, traffic())
+    await segments.build_stale(engine, duck, project.id, project.timezone, NOW)
+    await send_events(client, project, [pageview("late", datetime(2024, 3, d, 9, tzinfo=UTC))
+                                        for d in (2, 5, 9)])
+    duck.tails.max_days = 2
+    base, columnar_results = await answers(engine, duck, project, queries(project.timezone))
+    assert columnar_results == base
+    assert project.id not in duck.tails.tails

@@ -10,6 +10,7 @@ from typing import TypeVar
 import duckdb
 
 from sightline.segments.store import SegmentStore
+from sightline.segments.tail import TailCache
 from sightline.settings import ColumnarSettings, Settings
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ def connect(settings: ColumnarSettings, temp_directory: Path) -> duckdb.DuckDBPy
 
 
 class Duck:
-    """The process's DuckDB and segment store; queries run in a small thread pool, at most
+    """The process's DuckDB, segment store and kept tails; queries run in a small thread pool, at most
     `concurrency` at once (DuckDB calls block)."""
 
     def __init__(self, settings: Settings):
@@ -36,6 +37,7 @@ class Duck:
         self.connection = connect(columnar, settings.segments_dir / ".tmp")
         self.limit = asyncio.Semaphore(columnar.concurrency)
         self.executor = ThreadPoolExecutor(columnar.concurrency, thread_name_prefix="duckdb")
+        self.tails = TailCache(self, columnar.kept_tail_days, columnar.kept_tail_projects)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.connection.cursor()

@@ -4,12 +4,15 @@ Timestamps leave PostgreSQL as UTC wall time (DuckDB TIMESTAMP); properties as a
 of their `->>` texts, so DuckDB's `->>` gives exactly what PostgreSQL's gives.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    ColumnElement, FromClause, Label, Select, Text, cast, func, select, text, true,
+    ColumnElement, FromClause, Label, Select, String, Text, and_, any_, bindparam, cast, false,
+    func, or_, select, text, true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from sightline.models import Event, Session
@@ -36,6 +39,17 @@ WHERE project_id = :project_id AND day BETWEEN :first AND :last
 
 SELECT_DAYS_WITH_DATA = text("""
 SELECT day, version FROM rollup_state WHERE project_id = :project_id AND day <= :last
+""")
+
+# Ingest and the seeder insert a project's events holding the project's lock, so its event ids
+# grow in commit order: the events committed after a snapshot are those above its last id.
+SELECT_LAST_EVENT_ID = text("""
+SELECT id FROM event WHERE project_id = :project_id ORDER BY id DESC LIMIT 1
+""")
+
+SELECT_VISITORS_AFTER = text("""
+SELECT DISTINCT visitor_id, visitor_key FROM event
+WHERE project_id = :project_id AND id > :after AND id <= :last
 """)
 
 DIALECT = PGDialect_asyncpg()
@@ -66,10 +80,23 @@ def session_columns(sessions: FromClause) -> list[Label]:
             *(s[name].label(name) for name in SESSION_DIMENSIONS)]
 
 
-def select_segment_events(project_id: str, start: datetime, end: datetime) -> Select:
-    """Each event with its session's attributes; the session is looked up by primary key (a
-    LATERAL with LIMIT is never turned into a join: on a project the statistics did not know
-    yet, the join became a nested loop reading all of the project's sessions for each event)."""
+def within(instant: ColumnElement[datetime],
+           intervals: Sequence[tuple[datetime, datetime]]) -> ColumnElement[bool]:
+    if not intervals:
+        return false()
+    return or_(*(and_(instant >= a, instant < b) for a, b in intervals))
+
+
+def visitor_list(visitor_ids: Sequence[str]) -> ColumnElement[list[str]]:
+    return bindparam("visitor_ids", list(visitor_ids), type_=ARRAY(String), unique=True)
+
+
+def select_segment_events(project_id: str, intervals: Sequence[tuple[datetime, datetime]],
+                          visitor_ids: Sequence[str] | None = None) -> Select:
+    """Each event in the intervals (of the given visitors only, when given) with its session's
+    attributes; the session is looked up by primary key (a LATERAL with LIMIT is never turned
+    into a join: on a project the statistics did not know yet, the join became a nested loop
+    reading all of the project's sessions for each event)."""
     e = Event.__table__.alias("e")  # type: ignore[attr-defined]
     sessions = Session.__table__.alias("s")  # type: ignore[attr-defined]
     s = (select(*(sessions.c[name] for name in SESSION_DIMENSIONS))
@@ -77,16 +104,21 @@ def select_segment_events(project_id: str, start: datetime, end: datetime) -> Se
                 sessions.c.visitor_id == e.c.visitor_id,
                 sessions.c.session_key == e.c.session_key)
          .limit(1).lateral("s"))
+    where = [e.c.project_id == project_id, within(e.c.ts, intervals)]
+    if visitor_ids is not None:
+        where.append(e.c.visitor_id == any_(visitor_list(visitor_ids)))
     return (select(*event_columns(e),
                    *(s.c[name].label(SESSION_PREFIX + name) for name in SESSION_DIMENSIONS))
-            .select_from(e.join(s, true()))
-            .where(e.c.project_id == project_id, e.c.ts >= start, e.c.ts < end))
+            .select_from(e.join(s, true())).where(*where))
 
 
-def select_segment_sessions(project_id: str, start: datetime, end: datetime) -> Select:
+def select_segment_sessions(project_id: str, intervals: Sequence[tuple[datetime, datetime]],
+                            visitor_ids: Sequence[str] | None = None) -> Select:
     s = Session.__table__.alias("s")  # type: ignore[attr-defined]
-    return (select(*session_columns(s))
-            .where(s.c.project_id == project_id, s.c.started_at >= start, s.c.started_at < end))
+    where = [s.c.project_id == project_id, within(s.c.started_at, intervals)]
+    if visitor_ids is not None:
+        where.append(s.c.visitor_id == any_(visitor_list(visitor_ids)))
+    return select(*session_columns(s)).where(*where)
 
 
 def for_copy(statement: Select) -> tuple[str, list[object]]:
@@ -104,6 +136,10 @@ def read_csv(path: Path, types: dict[str, str]) -> str:
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in types.items())
     return (f"read_csv({quoted(path)}, columns = {{{columns}}}, header = false, "
             "auto_detect = false, quote = '\"', escape = '\"', allow_quoted_nulls = false)")
+
+
+def column_list(types: dict[str, str]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in types.items())
 
 
 def write_parquet(source: Path, types: dict[str, str], order: str, target: Path) -> str:

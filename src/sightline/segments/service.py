@@ -12,20 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.segments import queries
+from sightline.segments.copy import export
 from sightline.segments.duck import Duck
 from sightline.segments.store import EVENTS_FILE, SESSIONS_FILE, Segment
 from sightline.stats.periods import add_months, day_start
-
-
-async def export(connection: AsyncConnection, statement: Select, path: Path) -> None:
-    """Rows of a statement into a CSV file, by COPY (no row passes through Python)."""
-    raw = await connection.get_raw_connection()
-    sql, args = queries.for_copy(statement)
-    await raw.driver_connection.copy_from_query(sql, *args, output=str(path), format="csv")
 
 
 def convert(duck: Duck, directory: Path) -> None:
@@ -55,9 +48,9 @@ async def build_month(engine: AsyncEngine, duck: Duck, project_id: str, zone: Zo
         async with connection.begin():
             versions = dict((await connection.execute(queries.SELECT_DAY_VERSIONS, {
                 "project_id": project_id, "first": first, "last": last})).all())
-            await export(connection, queries.select_segment_events(project_id, start, end),
+            await export(connection, queries.select_segment_events(project_id, [(start, end)]),
                          directory / EVENTS_FILE.replace(".parquet", ".csv"))
-            await export(connection, queries.select_segment_sessions(project_id, start, end),
+            await export(connection, queries.select_segment_sessions(project_id, [(start, end)]),
                          directory / SESSIONS_FILE.replace(".parquet", ".csv"))
     await duck.run(lambda: convert(duck, directory))
     os.utime(directory)

@@ -4,7 +4,8 @@ PostgreSQL into the same statement, so answers are exact.
 
 Per request: the manifest and the current day versions decide which instants the segments
 hold; each row source the report asks for becomes a CTE over the segments' files for those
-instants plus a temporary table of PostgreSQL's matching rows for the rest (copied out with
+instants plus, for the rest, the process's kept tail of those days (segments.tail), or, when
+they are too many to keep, a temporary table of PostgreSQL's matching rows (copied out with
 COPY before the statement runs). Statements run one at a time on the request's DuckDB cursor.
 """
 
@@ -22,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sightline.segments import queries as segment_queries
 from sightline.segments.duck import Duck
-from sightline.segments.service import export
+from sightline.segments.copy import export
+from sightline.segments.queries import EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_TYPES
 from sightline.segments.store import Segment
+from sightline.segments.tail import Tail
 from sightline.stats.columnar import sql
-from sightline.stats.columnar.sql import Interval
+from sightline.stats.columnar.sql import Interval, table_rows
 from sightline.stats.periods import day_start
 from sightline.stats.query import Filter
 from sightline.stats.runner import Runner
@@ -61,10 +64,12 @@ def complement(held: list[Interval], start: datetime, end: datetime) -> list[Int
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which instants the segments hold exactly now, and their files."""
+    """Which instants the segments hold exactly now, their files, and the days with data that
+    they do not hold."""
 
     segments: tuple[Segment, ...]
     held: list[Interval]
+    unheld_days: list[date]
 
     def files(self, kind: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[Path]:
         return [s.events_file if kind == "events" else s.sessions_file for s in self.segments
@@ -91,24 +96,25 @@ def listed(duck: Duck, project_id: str, zone: ZoneInfo, start: datetime, end: da
 async def coverage(engine: AsyncEngine, duck: Duck, project_id: str, zone: ZoneInfo) -> Coverage:
     segments = duck.store.segments(project_id, zone.key)
     if not segments:
-        return Coverage((), [])
+        return Coverage((), [], [])
     async with engine.connect() as connection:
-        versions = dict((await connection.execute(segment_queries.SELECT_DAY_VERSIONS, {
-            "project_id": project_id, "first": segments[0].first_day,
-            "last": segments[-1].last_day})).all())
-    held = [(day_start(d, zone), day_start(d + timedelta(days=1), zone))
-            for s in segments for d in held_days(s, versions)]
-    return Coverage(segments, merged(held))
+        versions = dict((await connection.execute(segment_queries.SELECT_DAYS_WITH_DATA, {
+            "project_id": project_id, "last": date.max})).all())
+    held = {d for s in segments for d in held_days(s, versions)}
+    intervals = [(day_start(d, zone), day_start(d + timedelta(days=1), zone)) for d in held]
+    return Coverage(segments, merged(intervals), sorted(set(versions) - held))
 
 
 @dataclass
 class ColumnarTables:
-    """Row sources over segments; the PostgreSQL rows they need are loaded before each
-    statement runs (see ColumnarRunner)."""
+    """Row sources over segments plus, for what they do not hold, the process's kept tail (up
+    to date before the request runs) or, when there is none, PostgreSQL's matching rows loaded
+    before each statement runs (see ColumnarRunner)."""
 
     coverage: Coverage
     zone: ZoneInfo
     with_properties: bool = True  # False: the report never reads property values
+    kept: Tail | None = None
     pending: dict[str, tuple[str, Select]] = field(default_factory=dict)
     count: int = 0
 
@@ -123,23 +129,39 @@ class ColumnarTables:
     def events(self, project_id: str, start: datetime, end: datetime,
                filters: tuple[Filter, ...]) -> Source:
         held, tail = self.split(start, end)
-        name = self.name("tail_events_")
-        self.pending[name] = ("events", sql.select_tail_events(project_id, tail, filters,
-                                                               self.with_properties))
+        if self.kept is not None:
+            rows = table_rows(self.kept.events, SEGMENT_EVENT_TYPES)
+            parts = [sql.matching_events(rows, tail, filters)]
+        else:
+            name = self.name("tail_events_")
+            self.pending[name] = ("events", sql.select_tail_events(project_id, tail, filters,
+                                                                   self.with_properties))
+            parts = [sql.loaded(name, EVENT_TYPES)]
         files = self.coverage.files("events", start, end, self.zone)
-        return sql.events_view(files, held, filters, name, self.name("ev"))
+        if files and held:
+            parts.insert(0, sql.matching_events(sql.parquet(files, SEGMENT_EVENT_TYPES), held,
+                                                filters))
+        return sql.view(parts, self.name("ev"))
 
     def sessions(self, project_id: str, start: datetime, end: datetime,
                  filters: tuple[Filter, ...]) -> Source:
         held, tail = self.split(start, end)
-        name = self.name("tail_sessions_")
-        self.pending[name] = ("sessions", sql.select_tail_sessions(project_id, tail, filters))
         event_filters = tuple(f for f in filters if not f.on_session)
         # a session's events are at or after its start
         with_event = (self.events(project_id, start, FOREVER, event_filters)
                       if event_filters else None)
+        if self.kept is not None:
+            rows = table_rows(self.kept.sessions, SESSION_TYPES)
+            parts = [sql.matching_sessions(rows, tail, filters, with_event)]
+        else:
+            name = self.name("tail_sessions_")
+            self.pending[name] = ("sessions", sql.select_tail_sessions(project_id, tail, filters))
+            parts = [sql.loaded(name, SESSION_TYPES)]
         files = self.coverage.files("sessions", start, end, self.zone)
-        return sql.sessions_view(files, held, filters, with_event, name, self.name("se"))
+        if files and held:
+            parts.insert(0, sql.matching_sessions(sql.parquet(files, SESSION_TYPES), held,
+                                                  filters, with_event))
+        return sql.view(parts, self.name("se"))
 
 
 def fetch(cursor: duckdb.DuckDBPyConnection, statement: Select) -> list[dict[str, Any]]:

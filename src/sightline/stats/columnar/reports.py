@@ -30,12 +30,13 @@ def over(function: ReportFunction) -> ReportFunction:
         zone = ZoneInfo(ctx.timezone)
         engine = ctx.runner.engine
         held = await coverage(engine, ctx.duck, ctx.project_id, zone)
-        tables = ColumnarTables(held, zone, reads_properties(query))
-        runner = ColumnarRunner(engine, ctx.duck, tables)
-        try:
-            return await function(replace(ctx, runner=runner, tables=tables), query)
-        finally:
-            runner.close()
+        async with ctx.duck.tails.holding(engine, ctx.project_id, zone, held.unheld_days) as kept:
+            tables = ColumnarTables(held, zone, reads_properties(query), kept)
+            runner = ColumnarRunner(engine, ctx.duck, tables)
+            try:
+                return await function(replace(ctx, runner=runner, tables=tables), query)
+            finally:
+                runner.close()
     return report
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, DateTime, FromClause, Integer, Numeric, Select, String, and_,
-    bindparam, column, exists, false, func, literal, null, or_, select, table, true, union_all,
+    BigInteger, ColumnElement, DateTime, FromClause, Integer, Numeric, Select, String, bindparam, column, exists, func, literal, null, select, table, true, union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import PGCompiler_asyncpg, PGDialect_asyncpg
@@ -18,8 +17,8 @@ from sqlalchemy.sql.functions import Function
 from sqlalchemy.sql.selectable import Join
 
 from sightline.segments.queries import (
-    EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
-    session_columns,
+    EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
+    session_columns, within,
 )
 from sightline.stats.query import Filter
 from sightline.stats.sql.lists import NearestJoin
@@ -107,14 +106,8 @@ def parquet(files: Sequence[Path], types: dict[str, str]) -> FromClause:
     return func.read_parquet(paths).table_valued(*columns(types)).alias("p")
 
 
-def tail_table(name: str, types: dict[str, str]) -> FromClause:
+def table_rows(name: str, types: dict[str, str]) -> FromClause:
     return table(name, *columns(types))
-
-
-def within(instant: ColumnElement[datetime], intervals: list[Interval]) -> ColumnElement[bool]:
-    if not intervals:
-        return false()
-    return or_(*(and_(instant >= a, instant < b) for a, b in intervals))
 
 
 def segment_event_conditions(rows: FromClause, filters: tuple[Filter, ...]) -> list[ColumnElement[bool]]:
@@ -122,38 +115,35 @@ def segment_event_conditions(rows: FromClause, filters: tuple[Filter, ...]) -> l
             else condition(event_column(rows, f.dimension), f) for f in filters]
 
 
-def events_view(files: Sequence[Path], held: list[Interval], filters: tuple[Filter, ...],
-                tail: str, name: str) -> Source:
-    """Events of the held intervals from segments, then the tail rows (already filtered)."""
-    names = list(EVENT_TYPES)
-    tail_rows = tail_table(tail, EVENT_TYPES)
-    parts = [select(*(tail_rows.c[n] for n in names))]
-    if files and held:
-        p = parquet(files, SEGMENT_EVENT_TYPES)
-        parts.insert(0, select(*(p.c[n] for n in names))
-                     .where(within(p.c.ts, held), *segment_event_conditions(p, filters)))
-    view = union_all(*parts).cte(name)
-    return Source(view, view, [])
+def matching_events(rows: FromClause, intervals: list[Interval],
+                    filters: tuple[Filter, ...]) -> Select:
+    """Events of segment rows (Parquet or a kept tail) in the intervals, filtered."""
+    return (select(*(rows.c[n] for n in EVENT_TYPES))
+            .where(within(rows.c.ts, intervals), *segment_event_conditions(rows, filters)))
 
 
-def sessions_view(files: Sequence[Path], held: list[Interval], filters: tuple[Filter, ...],
-                  with_event: Source | None, tail: str, name: str) -> Source:
-    """Sessions of the held intervals from segments (with a matching event when there are
-    event filters), then the tail rows (already filtered)."""
-    names = list(SESSION_TYPES)
-    tail_rows = tail_table(tail, SESSION_TYPES)
-    parts = [select(*(tail_rows.c[n] for n in names))]
-    if files and held:
-        p = parquet(files, SESSION_TYPES)
-        where = [within(p.c.started_at, held),
-                 *(condition(p.c[f.dimension], f) for f in filters if f.on_session)]
-        if with_event is not None:
-            e = with_event.rows.c
-            where.append(exists().where(e.visitor_key == p.c.visitor_key,
-                                        e.session_key == p.c.session_key))
-        parts.insert(0, select(*(p.c[n] for n in names)).where(*where))
-    view = union_all(*parts).cte(name)
-    return Source(view, view, [])
+def matching_sessions(rows: FromClause, intervals: list[Interval], filters: tuple[Filter, ...],
+                      with_event: Source | None) -> Select:
+    """Sessions of segment rows starting in the intervals, filtered, with a matching event
+    when there are event filters."""
+    where = [within(rows.c.started_at, intervals),
+             *(condition(rows.c[f.dimension], f) for f in filters if f.on_session)]
+    if with_event is not None:
+        e = with_event.rows.c
+        where.append(exists().where(e.visitor_key == rows.c.visitor_key,
+                                    e.session_key == rows.c.session_key))
+    return select(*(rows.c[n] for n in SESSION_TYPES)).where(*where)
+
+
+def loaded(name: str, types: dict[str, str]) -> Select:
+    """Every row of a table of PostgreSQL rows loaded for this request (already filtered)."""
+    rows = table_rows(name, types)
+    return select(*(rows.c[n] for n in types))
+
+
+def view(parts: list[Select], name: str) -> Source:
+    rows = union_all(*parts).cte(name)
+    return Source(rows, rows, [])
 
 
 def select_tail_events(project_id: str, tail: list[Interval], filters: tuple[Filter, ...],
