@@ -144,7 +144,7 @@ def column_list(types: dict[str, str]) -> str:
 
 def write_parquet(source: Path, types: dict[str, str], order: str, target: Path) -> str:
     return (f"COPY (SELECT * FROM {read_csv(source, types)} ORDER BY {order}) "
-            f"TO {quoted(target)} (FORMAT parquet, COMPRESSION zstd)")
+            f"TO {quoted(target)} (FORMAT parquet, COMPRESSION uncompressed)")
 
 
 def month_of(day: date) -> str:

@@ -49,7 +49,8 @@ class DuckCompiler(PGCompiler_asyncpg):
     def visit_join(self, join: Join, asfrom: bool = False, **kw: Any) -> str:
         if not isinstance(join, NearestJoin):
             return super().visit_join(join, asfrom=asfrom, **kw)
-        return (join.left._compiler_dispatch(self, asfrom=True, **kw) + " ASOF LEFT JOIN "
+        kind = " ASOF LEFT JOIN " if join.isouter else " ASOF JOIN "
+        return (join.left._compiler_dispatch(self, asfrom=True, **kw) + kind
                 + join.right._compiler_dispatch(self, asfrom=True, **kw)
                 + " ON " + join.onclause._compiler_dispatch(self, **kw))
 

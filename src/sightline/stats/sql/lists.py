@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, Select, and_, case, cast, distinct, func, or_, select, true,
+    BigInteger, ColumnElement, Select, and_, cast, distinct, func, or_, select, true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.selectable import Join
@@ -81,40 +81,37 @@ def select_funnel_times(events: Source, step_conditions: list[ColumnElement[bool
 
 
 class NearestJoin(Join):
-    """`left ASOF LEFT JOIN right ON ...` (DuckDB): each left row with the right row nearest to
-    it by the condition's inequality, or NULLs. Only the columnar compiler renders it."""
+    """`left ASOF JOIN right ON ...` (DuckDB): each left row with the right row nearest to it
+    by the condition's inequality. Only the columnar compiler renders it."""
 
 
 def select_funnel_reached(events: Source, step_conditions: list[ColumnElement[bool]],
                           first_from: datetime, first_to: datetime,
                           window: timedelta) -> Select:
-    """Visitors reaching each step, computed in the database (DuckDB): from every first-step
+    """Visitors reaching each step, computed in the database (DuckDB). From every first-step
     event in [first_from, first_to), one nearest join per step finds the earliest matching
-    event after the previous step's (the greedy search of stats.funnel), dropped when it is
-    later than the window allows; each visitor counts with their best first step."""
+    event after the previous step's (the greedy search of stats.funnel) and drops it when it
+    is later than the window allows. Chains that reach the same event keep only the latest
+    first step: the rest of their way is the same, and it has the most time left."""
     e = events.rows.c
     matching = (select(e.visitor_key.label("visitor"), e.ts.label("at"),
                        *(c.label(f"is_{i}") for i, c in enumerate(step_conditions)))
                 .select_from(events.from_clause).where(*events.where, or_(*step_conditions))
                 .cte("funnel_events"))
     m = matching.c
-    chain = (select(m.visitor, m.at.label("t0"))
+    chain = (select(m.visitor, m.at.label("first"), m.at.label("last"))
              .where(m.is_0, m.at >= first_from, m.at < first_to).cte("reached_0"))
+    chains = [chain]
     for step in range(1, len(step_conditions)):
         candidates = select(m.visitor, m.at).where(m[f"is_{step}"]).subquery(f"step_{step}")
         c, n = chain.c, candidates.c
-        nearest = NearestJoin(chain, candidates,
-                              and_(n.visitor == c.visitor, n.at > c[f"t{step - 1}"]), isouter=True)
-        reached = case((n.at <= c.t0 + window, n.at))
-        chain = select(*chain.c, reached.label(f"t{step}")).select_from(nearest).cte(
-            f"reached_{step}")
-    # a step not reached leaves every later one unreached (NULL never joins)
-    depth = sum((case((chain.c[f"t{i}"].is_not(None), 1), else_=0)
-                 for i in range(1, len(step_conditions))), start=1)
-    best = (select(chain.c.visitor, func.max(depth).label("depth"))
-            .group_by(chain.c.visitor).subquery("best"))
-    return select(*(func.count().filter(best.c.depth > i).label(f"reached_{i}")
-                    for i in range(len(step_conditions))))
+        nearest = NearestJoin(chain, candidates, and_(n.visitor == c.visitor, n.at > c.last))
+        chain = (select(c.visitor, func.max(c.first).label("first"), n.at.label("last"))
+                 .select_from(nearest).where(n.at <= c.first + window)
+                 .group_by(c.visitor, n.at).cte(f"reached_{step}"))
+        chains.append(chain)
+    return select(*(select(func.count(distinct(c.c.visitor))).scalar_subquery()
+                    .label(f"reached_{i}") for i, c in enumerate(chains)))
 
 
 def funnel_step_condition(events: Source, kind: str, value: str) -> ColumnElement[bool]:
