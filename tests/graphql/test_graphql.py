@@ -194,6 +194,9 @@ async def test_many_stats_fields_cost_one_batch(app, client, db):
     project = await make_project(db)
     await send_traffic(client, project)
     await graphql(client, project.keys.read, "{ projects { id } }")
+    # the process keeps the event rows of days not built: their first read is one more trip
+    priming = f"query($id: ID!) {{ project(id: $id) {{ stats({STATS_ARGS}) {{ pages(limit: 99) {{ page }} }} }} }}"
+    await graphql(client, project.keys.read, priming, {"id": project.id})
     counts = []
     for n in (1, 25):
         fields = " ".join(f"p{i}: pages(limit: {i + 1}) {{ page }}" for i in range(n))

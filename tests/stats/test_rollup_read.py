@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from sqlalchemy import text
+
 from sightline.rollups import tasks as rollups
 from sightline.stats import rollup_read
 from sightline.stats.runner import Runner
@@ -61,3 +63,40 @@ async def test_merged_built_days_are_kept_exactly_until_a_day_is_rebuilt(client,
     await rollups.build_stale_days(db, project.id, project.timezone)
     kept, fresh, _ = await both()
     assert kept == fresh == {"/": (4, 5), "/pricing": (1, 1)}
+
+
+def totals(by_day):  # type: ignore[no-untyped-def]
+    return {day: (len(v[""].sets["event_visitors"]), v[""].counts["events"],
+                  v[""].sums["revenue"], v[""].counts["visits"])
+            for day, v in by_day.items() if "" in v}
+
+
+async def test_kept_event_rows_of_days_not_built_follow_each_batch(client, db, engine):
+    """Days not built keep their event rows with the last event id; after a batch only its
+    events are read (by id) and merged in, the session rows are read again."""
+    project = await make_project(db)
+    await send_events(client, project, EVENTS[:3])
+    memo, first, last = rollup_read.MergedDays(10**8), date(2024, 5, 1), date(2024, 5, 9)
+    batches = [EVENTS[3:5], [EVENTS[5], {**EVENTS[0], "visitor_id": "d"}],  # a late event too
+               [{**EVENTS[1], "visitor_id": "a", "timestamp": "2024-05-02T09:59:00Z"}]]
+    for batch in [[], *batches]:
+        await send_events(client, project, batch)
+        for dimension in ("", "page"):
+            kept = await rollup_read.read_merged(Runner(engine), project.id, "UTC", first, last,
+                                                 dimension, memo)
+            fresh = await rollup_read.read_merged(Runner(engine), project.id, "UTC", first,
+                                                  last, dimension)
+            assert visitors(kept) == visitors(fresh), batch
+        kept_days = await rollup_read.read_days(Runner(engine), project.id, "UTC", first, last,
+                                                "", memo)
+        fresh_days = await rollup_read.read_days(Runner(engine), project.id, "UTC", first, last,
+                                                 "")
+        assert totals(kept_days) == totals(fresh_days), batch
+    (last_id, rows), = [entry for key, entry in memo.event_rows.items() if key[2] == "page"]
+    assert last_id == max(row.id for row in await event_ids(db, project.id))
+    assert {row["value"] for row in rows} == {"/", "/pricing"}  # one row per day and value
+
+
+async def event_ids(db, project_id):  # type: ignore[no-untyped-def]
+    return (await db.execute(text("SELECT id FROM event WHERE project_id = :p"),
+                             {"p": project_id})).all()

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    ColumnElement, FromClause, Label, Select, String, Text, and_, any_, bindparam, cast, false,
+    BigInteger, ColumnElement, FromClause, Label, Select, String, Text, and_, any_, bindparam, cast,
+    false,
     func, or_, select, text, true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -45,7 +46,7 @@ SELECT day, version FROM rollup_state WHERE project_id = :project_id AND day <= 
 # grow in commit order: the events committed after a snapshot are those above its last id.
 SELECT_LAST_EVENT_ID = text("""
 SELECT id FROM event WHERE project_id = :project_id ORDER BY id DESC LIMIT 1
-""")
+""").columns(id=BigInteger)
 
 SELECT_VISITORS_AFTER = text("""
 SELECT DISTINCT visitor_id, visitor_key FROM event

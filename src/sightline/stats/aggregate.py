@@ -13,14 +13,16 @@ from typing import Any
 
 from pyroaring import BitMap
 
-from sightline.stats.metrics import columns
+from sightline.stats.metrics import columns, measures
 
 BITMAP_COLUMNS = columns("union")
 COUNT_COLUMNS = columns("count")
 SUM_COLUMNS = columns("sum")
 
 
-def as_bitmap(value: bytes | list[int]) -> BitMap:
+def as_bitmap(value: BitMap | bytes | list[int]) -> BitMap:
+    if isinstance(value, BitMap):
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return BitMap.deserialize(bytes(value))
     return BitMap(value)
@@ -60,6 +62,13 @@ class Aggregate:
         for name in BITMAP_COLUMNS:
             self.sets[name] |= other.sets[name]
 
+    def as_row(self, table: str) -> dict[str, Any]:
+        """The measures of one table's day rows (a row that `of` merges again)."""
+        names = {m.column for m in measures(table)}  # type: ignore[arg-type]
+        return {**{n: v for n, v in self.counts.items() if n in names},
+                **{n: v for n, v in self.sums.items() if n in names},
+                **{n: v for n, v in self.sets.items() if n in names}}
+
     def metrics_row(self, session_list: bool) -> dict[str, Any]:
         """The measures by name, in the shape stats.metrics reads."""
         visitors = self.sets["session_visitors" if session_list else "event_visitors"]
@@ -70,12 +79,33 @@ class Aggregate:
 Merged = dict[str, Aggregate]  # per dimension value
 
 
+KEPT_EVENT_ROWS = 256  # entries of MergedDays.event_rows
+
+
 class MergedDays:
-    """Least recently used merged built days, within a budget of bitmap bytes."""
+    """Least recently used merged built days, within a budget of bitmap bytes; and the
+    event-table rows of days not built (today), each with the last event id they include, for
+    stats.rollup_read to bring up to date with the events committed since."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes, self.bytes = max_bytes, 0
         self.entries: OrderedDict[Hashable, tuple[Merged, int]] = OrderedDict()
+        self.event_rows: OrderedDict[Hashable, tuple[int, list[dict[str, Any]]]] = OrderedDict()
+
+    def kept_event_rows(self, key: Hashable) -> tuple[int, list[dict[str, Any]]] | None:
+        entry = self.event_rows.get(key)
+        if entry is not None:
+            self.event_rows.move_to_end(key)
+        return entry
+
+    def keep_event_rows(self, key: Hashable, last_id: int, rows: list[dict[str, Any]]) -> None:
+        kept = self.event_rows.get(key)
+        if kept is not None and kept[0] >= last_id:  # a concurrent request kept newer rows
+            return
+        self.event_rows[key] = (last_id, rows)
+        self.event_rows.move_to_end(key)
+        while len(self.event_rows) > KEPT_EVENT_ROWS:
+            self.event_rows.popitem(last=False)
 
     def get(self, key: Hashable) -> Merged | None:
         entry = self.entries.get(key)

@@ -4,7 +4,10 @@ the base tables with the same day-row statements, merged exactly (stats.aggregat
 A range's built days, merged per value, are kept in process (`MergedDays`), keyed by each day
 and the version it was built at: a built day changes only by being rebuilt, so an entry is
 never stale. Under steady ingest a 30-day query then reads and merges only today's rows (from
-the base tables) instead of 29 days of bitmaps again after every batch.
+the base tables) instead of 29 days of bitmaps again after every batch; and of today's rows,
+the event-table ones are kept too, with the last event id they include, so after a batch
+only its events are read (by primary key) and merged in. Session rows are read again: a
+batch can change any of its visitors' sessions.
 """
 
 import asyncio
@@ -18,7 +21,10 @@ from sightline.stats.aggregate import (
 )
 from sightline.stats.runner import Runner
 from sightline.stats.sql import rollups
-from sightline.stats.sql.day_rows import day_statements
+from sightline.segments.queries import SELECT_LAST_EVENT_ID
+from sightline.stats.sql.day_rows import (
+    day_statements, event_day_statement_by_ids, needs_events,
+)
 
 
 async def first_day(runner: Runner, project_id: str) -> date | None:
@@ -27,14 +33,17 @@ async def first_day(runner: Runner, project_id: str) -> date | None:
 
 
 async def read_rows(runner: Runner, project_id: str, timezone: str, first: date, last: date,
-                    dimension: str) -> tuple[list[date], Sequence[list[dict[str, Any]]]]:
+                    dimension: str, memo: MergedDays | None = None,
+                    ) -> tuple[list[date], Sequence[list[dict[str, Any]]]]:
     """The day rows of `dimension` ('' for totals) over [first, last]: built days from the
     rollup, the others (stale or never built) from the base tables."""
     built = await built_versions(runner, project_id, first, last)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     statements = [rollups.select_day_rows(project_id, sorted(built), dimension)] if built else []
-    statements += tail_statements(project_id, timezone, days, built, dimension)
-    return days, await runner.all(*statements)
+    results = await asyncio.gather(runner.all(*statements),
+                                   tail_results(runner, project_id, timezone, days, built,
+                                                dimension, memo))
+    return days, [*results[0], *results[1]]
 
 
 async def built_versions(runner: Runner, project_id: str, first: date,
@@ -43,17 +52,55 @@ async def built_versions(runner: Runner, project_id: str, first: date,
     return {to_date(row["day"]): row["built_version"] for row in rows}
 
 
-def tail_statements(project_id: str, timezone: str, days: list[date], built: dict[date, int],
-                    dimension: str) -> list[Any]:
-    """The day-row statements of the days not built (stale or never built)."""
+async def tail_results(runner: Runner, project_id: str, timezone: str, days: list[date],
+                       built: dict[date, int], dimension: str,
+                       memo: MergedDays | None) -> list[list[dict[str, Any]]]:
+    """The day rows of the days not built (stale or never built: today) from the base tables;
+    with a memo, their event-table rows are kept and only the newer events are read."""
     tail = [day for day in days if day not in built]
-    return day_statements(project_id, tail, ZoneInfo(timezone), dimension) if tail else []
+    if not tail:
+        return []
+    zone = ZoneInfo(timezone)
+    keep = memo is not None and needs_events(dimension)
+    statements = day_statements(project_id, tail, zone, dimension, with_events=not keep)
+    if memo is None or not keep:
+        return list(await runner.all(*statements))
+    results, event_rows = await asyncio.gather(
+        runner.all(*statements), kept_event_rows(runner, memo, project_id, zone, tail, dimension))
+    return [*results, event_rows]
+
+
+async def kept_event_rows(runner: Runner, memo: MergedDays, project_id: str, zone: ZoneInfo,
+                          days: list[date], dimension: str) -> list[dict[str, Any]]:
+    """The event-table day rows of `days` as committed now: the kept rows, with the rows of
+    the events after the last one they include merged in (a project's event ids grow in
+    commit order, see segments.queries)."""
+    last = await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
+    if not last:
+        return []
+    last_id = last[0]["id"]
+    key = (project_id, zone.key, dimension, tuple(days))
+    kept = memo.kept_event_rows(key)
+    if kept is not None and kept[0] >= last_id:
+        return kept[1]
+    new_rows = await runner.rows(event_day_statement_by_ids(
+        project_id, days, zone, dimension, kept[0] if kept else None, last_id))
+    rows = await asyncio.to_thread(compacted, [*kept[1], *new_rows]) if kept else new_rows
+    memo.keep_event_rows(key, last_id, rows)
+    return rows
+
+
+def compacted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One event row per day and value (bitmap unions: CPU work)."""
+    return [{"day": day, "dimension": dimension, "value": value, **aggregate.as_row("event")}
+            for (day, dimension, value), aggregate in combine([rows], by_day_and_key).items()]
 
 
 async def read_days(runner: Runner, project_id: str, timezone: str, first: date, last: date,
-                    dimension: str) -> dict[date, dict[str, Aggregate]]:
+                    dimension: str, memo: MergedDays | None = None,
+                    ) -> dict[date, dict[str, Aggregate]]:
     """Per day and value, the aggregates of `dimension` over [first, last]."""
-    days, results = await read_rows(runner, project_id, timezone, first, last, dimension)
+    days, results = await read_rows(runner, project_id, timezone, first, last, dimension, memo)
     by_day: dict[date, dict[str, Aggregate]] = {day: {} for day in days}
     combined = await asyncio.to_thread(combine, results, by_day_and_key)  # bitmap unions: CPU
     for (day, _, value), aggregate in combined.items():
@@ -71,12 +118,13 @@ async def read_merged(runner: Runner, project_id: str, timezone: str, first: dat
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     key = (project_id, timezone, dimension, tuple(sorted(built.items())))
     past = memo.get(key) if built else {}
-    statements = tail_statements(project_id, timezone, days, built, dimension)
+    built_rows = ([rollups.select_day_rows(project_id, sorted(built), dimension)]
+                  if past is None else [])
+    read, results = await asyncio.gather(
+        runner.all(*built_rows),
+        tail_results(runner, project_id, timezone, days, built, dimension, memo))
     if past is None:
-        statements.insert(0, rollups.select_day_rows(project_id, sorted(built), dimension))
-    results = list(await runner.all(*statements)) if statements else []
-    if past is None:
-        past = await asyncio.to_thread(combine, [results.pop(0)], by_value)
+        past = await asyncio.to_thread(combine, read, by_value)
         memo.put(key, past)
     if not results:
         return past

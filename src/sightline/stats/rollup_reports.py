@@ -38,7 +38,7 @@ async def overview(ctx: Context, query: StatsQuery) -> dict[str, Any]:
 async def timeseries(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     interval = query.interval or "day"
     by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, query.date_from,
-                                     query.date_to, TOTAL)
+                                     query.date_to, TOTAL, ctx.merged_days)
     buckets: dict[str, Aggregate] = {}
     for day, values in by_day.items():
         bucket = buckets.setdefault(periods.calendar_start(day, interval).isoformat(), Aggregate())
@@ -132,7 +132,7 @@ async def revenue(ctx: Context, query: StatsQuery) -> dict[str, Any]:
 async def active_users(ctx: Context, query: StatsQuery) -> dict[str, Any]:
     first = query.date_from - timedelta(days=29)
     by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first,
-                                     query.date_to, TOTAL)
+                                     query.date_to, TOTAL, ctx.merged_days)
     daily = [by_day[first + timedelta(days=i)].get(TOTAL, Aggregate()).sets["event_visitors"]
              for i in range((query.date_to - first).days + 1)]
     return active_users_results([
@@ -162,7 +162,8 @@ async def retention(ctx: Context, query: StatsQuery) -> list[dict[str, Any]]:
     daily: dict[date, BitMap] = {}
     if first is not None and first < bounds[-1]:
         by_day = await rollups.read_days(ctx.runner, ctx.project_id, ctx.timezone, first,
-                                         bounds[-1] - timedelta(days=1), TOTAL)
+                                         bounds[-1] - timedelta(days=1), TOTAL,
+                                         ctx.merged_days)
         daily = {day: values[TOTAL].sets["event_visitors"]
                  for day, values in by_day.items() if TOTAL in values}
     origin = min([first, bounds[0]]) if first else bounds[0]

@@ -47,10 +47,11 @@ def result_types(table: Table) -> dict[str, object]:
             **{m.column: SQL_TYPES[m.combine] for m in day_measures(table)}}
 
 
-EVENT_DAY_ROWS = text(f"""
+def event_day_rows(events: str = "event", condition: str = "") -> TextualSelect:
+    return text(f"""
 SELECT {EVENT_DAY} AS day, d.dimension, d.value,
        {aggregates_sql("event")}
-FROM event e
+FROM {events} e
 CROSS JOIN LATERAL (
     SELECT '' AS dimension, '' AS value
     UNION ALL SELECT 'page', e.path WHERE e.name = 'pageview' AND e.path IS NOT NULL
@@ -58,9 +59,20 @@ CROSS JOIN LATERAL (
     UNION ALL SELECT 'prop:' || p.key, p.value FROM jsonb_each_text(e.properties) AS p
 ) AS d
 WHERE e.project_id = :project_id AND e.ts >= :start AND e.ts < :end
-  AND {IN_DAYS.format(day=EVENT_DAY)} AND {ONE_DIMENSION}
+  AND {IN_DAYS.format(day=EVENT_DAY)} AND {ONE_DIMENSION}{condition}
 GROUP BY 1, d.dimension, d.value
 """).columns(**result_types("event"))  # type: ignore[arg-type]
+
+
+EVENT_DAY_ROWS = event_day_rows()
+# Event rows only add up (no event measure depends on the event's session), so rows kept from
+# the events up to one id are brought up to date by the rows of the events after it: those up
+# to :last_id, and those in (:after_id, :last_id], read by primary key (OFFSET 0: never by
+# the time index, whatever the statistics say).
+EVENT_DAY_ROWS_UP_TO = event_day_rows(condition=" AND e.id <= :last_id")
+NEW_EVENT_DAY_ROWS = event_day_rows("""(
+    SELECT * FROM event WHERE project_id = :project_id AND id > :after_id AND id <= :last_id
+    OFFSET 0)""")
 
 SESSION_DAY_ROWS = text(f"""
 SELECT {SESSION_DAY} AS day, d.dimension, d.value,
@@ -116,8 +128,9 @@ def needs_sessions(dimension: str | None) -> bool:
 
 
 def day_statements(project_id: str, days: list[date], zone: ZoneInfo,
-                   dimension: str | None) -> list[TextualSelect]:
-    """The statements computing the day rows of `days` (of one dimension, or of all: None)."""
+                   dimension: str | None, with_events: bool = True) -> list[TextualSelect]:
+    """The statements computing the day rows of `days` (of one dimension, or of all: None);
+    without the event-table rows when `with_events` is False."""
     start, end = instant_range(min(days), max(days), zone)
 
     def bound(statement: TextualSelect, with_dimension: bool = True) -> TextualSelect:
@@ -125,10 +138,23 @@ def day_statements(project_id: str, days: list[date], zone: ZoneInfo,
                              dimension if with_dimension else None)
 
     statements = []
-    if needs_events(dimension):
+    if with_events and needs_events(dimension):
         statements.append(bound(EVENT_DAY_ROWS))
     if needs_sessions(dimension):
         statements.append(bound(SESSION_DAY_ROWS))
     if dimension in (None, "exit_page"):
         statements.append(bound(EXIT_PAGEVIEWS, with_dimension=False))
     return statements
+
+
+def event_day_statement_by_ids(project_id: str, days: list[date], zone: ZoneInfo,
+                               dimension: str | None, after_id: int | None,
+                               last_id: int) -> TextualSelect:
+    """The event-table day rows of `days` from the events with ids in (after_id, last_id]
+    (after_id None: all up to last_id)."""
+    start, end = instant_range(min(days), max(days), zone)
+    template = EVENT_DAY_ROWS_UP_TO if after_id is None else NEW_EVENT_DAY_ROWS
+    statement = day_statement(template, project_id, zone.key, days, start, end, dimension)
+    ids = {"last_id": last_id} if after_id is None else {"after_id": after_id, "last_id": last_id}
+    return statement.bindparams(*(bindparam(name, value, unique=True)
+                                  for name, value in ids.items()))
