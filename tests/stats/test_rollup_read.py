@@ -1,5 +1,6 @@
 """Reading rollups: built days from rollup_day, the others from the base tables, merged."""
 
+import asyncio
 from datetime import date
 
 from sqlalchemy import text
@@ -100,3 +101,19 @@ async def test_kept_event_rows_of_days_not_built_follow_each_batch(client, db, e
 async def event_ids(db, project_id):  # type: ignore[no-untyped-def]
     return (await db.execute(text("SELECT id FROM event WHERE project_id = :p"),
                              {"p": project_id})).all()
+
+
+async def test_rows_by_last_event_are_shared_until_an_event_is_added():
+    shared, computed = rollup_read.MergedDays(10**6).by_last_event, []
+
+    async def compute() -> list[int]:
+        computed.append(1)
+        await asyncio.sleep(0.01)
+        return [len(computed)]
+
+    key = ("p", "UTC", "", (date(2024, 5, 2),))
+    first, second = await asyncio.gather(shared.get(key, 7, compute), shared.get(key, 7, compute))
+    assert first == second == [1] and len(computed) == 1
+    assert await shared.get(key, 6, compute) == [1]  # rows read at a later event hold
+    assert await shared.get(key, 8, compute) == [2]
+    assert not shared.turns or set(shared.turns) <= set(shared.entries)

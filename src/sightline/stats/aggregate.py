@@ -1,11 +1,12 @@
 """Measures of one dimension value over any set of days, combined as the metric registry says:
 counts and sums add up, visitor sets are unions of roaring bitmaps of visitor numbers.
 
-Pure (no I/O): the rollup build (rollups/) and the rollup read (stats.rollup_read) share it.
+No I/O of its own: the rollup build (rollups/) and the rollup read (stats.rollup_read) share it.
 """
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -79,18 +80,49 @@ class Aggregate:
 Merged = dict[str, Aggregate]  # per dimension value
 
 
-KEPT_EVENT_ROWS = 256  # entries of MergedDays.event_rows
+KEPT_EVENT_ROWS = 256  # entries of MergedDays.event_rows and of ByLastEvent
+
+
+class ByLastEvent:
+    """Results that hold while a project's last event id is the one they were computed at:
+    sessions change only when events are added (ingest rebuilds the sessions of the visitors
+    it adds events to). Concurrent requests for one key share one computation."""
+
+    def __init__(self, entries: int = KEPT_EVENT_ROWS):
+        self.max_entries = entries
+        self.entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self.turns: dict[Hashable, asyncio.Lock] = {}
+
+    async def get(self, key: Hashable, last_id: int, compute: Callable[[], Awaitable[Any]]) -> Any:
+        turn = self.turns.setdefault(key, asyncio.Lock())
+        try:
+            async with turn:
+                entry = self.entries.get(key)
+                if entry is None or entry[0] < last_id:
+                    entry = (last_id, await compute())
+                    self.entries[key] = entry
+                self.entries.move_to_end(key)
+                while len(self.entries) > self.max_entries:
+                    dropped, _ = self.entries.popitem(last=False)
+                    if not (waiting := self.turns.get(dropped)) or not waiting.locked():
+                        self.turns.pop(dropped, None)
+                return entry[1]
+        finally:
+            if not turn.locked() and key not in self.entries:
+                self.turns.pop(key, None)
 
 
 class MergedDays:
-    """Least recently used merged built days, within a budget of bitmap bytes; and the
-    event-table rows of days not built (today), each with the last event id they include, for
-    stats.rollup_read to bring up to date with the events committed since."""
+    """Least recently used merged built days, within a budget of bitmap bytes; the event-table
+    rows of days not built (today), each with the last event id they include, for
+    stats.rollup_read to bring up to date with the events committed since; and their session
+    rows, by the last event id they were read at."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes, self.bytes = max_bytes, 0
         self.entries: OrderedDict[Hashable, tuple[Merged, int]] = OrderedDict()
         self.event_rows: OrderedDict[Hashable, tuple[int, list[dict[str, Any]]]] = OrderedDict()
+        self.by_last_event = ByLastEvent()
 
     def kept_event_rows(self, key: Hashable) -> tuple[int, list[dict[str, Any]]] | None:
         entry = self.event_rows.get(key)

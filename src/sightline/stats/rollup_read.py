@@ -55,36 +55,38 @@ async def built_versions(runner: Runner, project_id: str, first: date,
 async def tail_results(runner: Runner, project_id: str, timezone: str, days: list[date],
                        built: dict[date, int], dimension: str,
                        memo: MergedDays | None) -> list[list[dict[str, Any]]]:
-    """The day rows of the days not built (stale or never built: today) from the base tables;
-    with a memo, their event-table rows are kept and only the newer events are read."""
+    """The day rows of the days not built (stale or never built: today) from the base tables.
+    With a memo, they are read once per last event id of the project (shared by the requests
+    meanwhile), and their event-table rows are kept: only the newer events are read."""
     tail = [day for day in days if day not in built]
     if not tail:
         return []
     zone = ZoneInfo(timezone)
-    keep = memo is not None and needs_events(dimension)
-    statements = day_statements(project_id, tail, zone, dimension, with_events=not keep)
-    if memo is None or not keep:
-        return list(await runner.all(*statements))
+    last = await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
+    if memo is None or not last:
+        return list(await runner.all(*day_statements(project_id, tail, zone, dimension)))
+    last_id, key = last[0]["id"], (project_id, zone.key, dimension, tuple(tail))
+    statements = day_statements(project_id, tail, zone, dimension, with_events=False)
+    session_rows = memo.by_last_event.get(key, last_id, lambda: runner.all(*statements))
+    if not needs_events(dimension):
+        return list(await session_rows)
     results, event_rows = await asyncio.gather(
-        runner.all(*statements), kept_event_rows(runner, memo, project_id, zone, tail, dimension))
+        session_rows, kept_event_rows(runner, memo, key, last_id))
     return [*results, event_rows]
 
 
-async def kept_event_rows(runner: Runner, memo: MergedDays, project_id: str, zone: ZoneInfo,
-                          days: list[date], dimension: str) -> list[dict[str, Any]]:
-    """The event-table day rows of `days` as committed now: the kept rows, with the rows of
-    the events after the last one they include merged in (a project's event ids grow in
-    commit order, see segments.queries)."""
-    last = await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
-    if not last:
-        return []
-    last_id = last[0]["id"]
-    key = (project_id, zone.key, dimension, tuple(days))
+async def kept_event_rows(runner: Runner, memo: MergedDays, key: tuple[str, str, str, tuple[date, ...]],
+                          last_id: int) -> list[dict[str, Any]]:
+    """The event-table day rows of (project, zone, dimension, days) up to event `last_id`: the
+    kept rows, with the rows of the events after the last one they include merged in (a
+    project's event ids grow in commit order, see segments.queries)."""
     kept = memo.kept_event_rows(key)
     if kept is not None and kept[0] >= last_id:
         return kept[1]
+    project_id, timezone, dimension, days = key
     new_rows = await runner.rows(event_day_statement_by_ids(
-        project_id, days, zone, dimension, kept[0] if kept else None, last_id))
+        project_id, list(days), ZoneInfo(timezone), dimension, kept[0] if kept else None,
+        last_id))
     rows = await asyncio.to_thread(compacted, [*kept[1], *new_rows]) if kept else new_rows
     memo.keep_event_rows(key, last_id, rows)
     return rows
