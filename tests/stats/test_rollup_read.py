@@ -93,7 +93,7 @@ async def test_kept_event_rows_of_days_not_built_follow_each_batch(client, db, e
         fresh_days = await rollup_read.read_days(Runner(engine), project.id, "UTC", first, last,
                                                  "")
         assert totals(kept_days) == totals(fresh_days), batch
-    (last_id, rows), = [entry for key, entry in memo.event_rows.items() if key[3] == "page"]
+    (last_id, rows), = [entry for key, entry in memo.event_rows.items() if key[2] == "page"]
     assert last_id == max(row.id for row in await event_ids(db, project.id))
     assert {row["value"] for row in rows} == {"/", "/pricing"}  # one row per day and value
 

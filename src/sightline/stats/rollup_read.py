@@ -11,7 +11,7 @@ batch can change any of its visitors' sessions.
 """
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,12 +23,8 @@ from sightline.stats.runner import Runner
 from sightline.stats.sql import rollups
 from sightline.segments.queries import SELECT_LAST_EVENT_ID
 from sightline.stats.sql.day_rows import (
-    EXIT_PAGEVIEWS, SESSION_DAY_ROWS, bound, day_statements, event_day_statement_by_ids,
-    needs_events, needs_exits, needs_sessions,
+    day_statements, event_day_statement_by_ids, needs_events,
 )
-
-
-TailKey = tuple[str, str, tuple[date, ...], str]  # project, zone, days not built, dimension
 
 
 async def first_day(runner: Runner, project_id: str) -> date | None:
@@ -60,9 +56,8 @@ async def tail_results(runner: Runner, project_id: str, timezone: str, days: lis
                        built: dict[date, int], dimension: str,
                        memo: MergedDays | None) -> list[list[dict[str, Any]]]:
     """The day rows of the days not built (stale or never built: today) from the base tables.
-    With a memo, their session rows (of every dimension at once) and exit pageviews are read
-    once per last event id of the project and shared by the requests meanwhile, and their
-    event-table rows are kept: only the newer events are read."""
+    With a memo, they are read once per last event id of the project (shared by the requests
+    meanwhile), and their event-table rows are kept: only the newer events are read."""
     tail = [day for day in days if day not in built]
     if not tail:
         return []
@@ -70,35 +65,25 @@ async def tail_results(runner: Runner, project_id: str, timezone: str, days: lis
     last = await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
     if memo is None or not last:
         return list(await runner.all(*day_statements(project_id, tail, zone, dimension)))
-    last_id, shared = last[0]["id"], memo.by_last_event
-    key = (project_id, zone.key, tuple(tail))
-    parts = []
-    if needs_events(dimension):
-        parts.append(kept_event_rows(runner, memo, (*key, dimension), last_id))
-    if needs_sessions(dimension):
-        every = bound(SESSION_DAY_ROWS, project_id, tail, zone)
-        parts.append(of_dimension(shared.get((*key, "sessions"), last_id,
-                                             lambda: runner.rows(every)), dimension))
-    if needs_exits(dimension):
-        exits = bound(EXIT_PAGEVIEWS, project_id, tail, zone)
-        parts.append(shared.get((*key, "exits"), last_id, lambda: runner.rows(exits)))
-    return list(await asyncio.gather(*parts))
+    last_id, key = last[0]["id"], (project_id, zone.key, dimension, tuple(tail))
+    statements = day_statements(project_id, tail, zone, dimension, with_events=False)
+    session_rows = memo.by_last_event.get(key, last_id, lambda: runner.all(*statements))
+    if not needs_events(dimension):
+        return list(await session_rows)
+    results, event_rows = await asyncio.gather(
+        session_rows, kept_event_rows(runner, memo, key, last_id))
+    return [*results, event_rows]
 
 
-async def of_dimension(rows: Awaitable[list[dict[str, Any]]],
-                       dimension: str) -> list[dict[str, Any]]:
-    return [row for row in await rows if row["dimension"] == dimension]
-
-
-async def kept_event_rows(runner: Runner, memo: MergedDays, key: TailKey,
+async def kept_event_rows(runner: Runner, memo: MergedDays, key: tuple[str, str, str, tuple[date, ...]],
                           last_id: int) -> list[dict[str, Any]]:
-    """The event-table day rows of (project, zone, days, dimension) up to event `last_id`: the
+    """The event-table day rows of (project, zone, dimension, days) up to event `last_id`: the
     kept rows, with the rows of the events after the last one they include merged in (a
     project's event ids grow in commit order, see segments.queries)."""
     kept = memo.kept_event_rows(key)
     if kept is not None and kept[0] >= last_id:
         return kept[1]
-    project_id, timezone, days, dimension = key
+    project_id, timezone, dimension, days = key
     new_rows = await runner.rows(event_day_statement_by_ids(
         project_id, list(days), ZoneInfo(timezone), dimension, kept[0] if kept else None,
         last_id))

@@ -128,26 +128,23 @@ def needs_sessions(dimension: str | None) -> bool:
 
 
 def day_statements(project_id: str, days: list[date], zone: ZoneInfo,
-                   dimension: str | None) -> list[TextualSelect]:
-    """The statements computing the day rows of `days` (of one dimension, or of all: None)."""
-    statements = []
-    if needs_events(dimension):
-        statements.append(bound(EVENT_DAY_ROWS, project_id, days, zone, dimension))
-    if needs_sessions(dimension):
-        statements.append(bound(SESSION_DAY_ROWS, project_id, days, zone, dimension))
-    if needs_exits(dimension):
-        statements.append(bound(EXIT_PAGEVIEWS, project_id, days, zone))
-    return statements
-
-
-def bound(statement: TextualSelect, project_id: str, days: list[date], zone: ZoneInfo,
-          dimension: str | None = None) -> TextualSelect:
+                   dimension: str | None, with_events: bool = True) -> list[TextualSelect]:
+    """The statements computing the day rows of `days` (of one dimension, or of all: None);
+    without the event-table rows when `with_events` is False."""
     start, end = instant_range(min(days), max(days), zone)
-    return day_statement(statement, project_id, zone.key, days, start, end, dimension)
 
+    def bound(statement: TextualSelect, with_dimension: bool = True) -> TextualSelect:
+        return day_statement(statement, project_id, zone.key, days, start, end,
+                             dimension if with_dimension else None)
 
-def needs_exits(dimension: str | None) -> bool:
-    return dimension in (None, "exit_page")
+    statements = []
+    if with_events and needs_events(dimension):
+        statements.append(bound(EVENT_DAY_ROWS))
+    if needs_sessions(dimension):
+        statements.append(bound(SESSION_DAY_ROWS))
+    if dimension in (None, "exit_page"):
+        statements.append(bound(EXIT_PAGEVIEWS, with_dimension=False))
+    return statements
 
 
 def event_day_statement_by_ids(project_id: str, days: list[date], zone: ZoneInfo,
@@ -155,7 +152,9 @@ def event_day_statement_by_ids(project_id: str, days: list[date], zone: ZoneInfo
                                last_id: int) -> TextualSelect:
     """The event-table day rows of `days` from the events with ids in (after_id, last_id]
     (after_id None: all up to last_id)."""
+    start, end = instant_range(min(days), max(days), zone)
     template = EVENT_DAY_ROWS_UP_TO if after_id is None else NEW_EVENT_DAY_ROWS
+    statement = day_statement(template, project_id, zone.key, days, start, end, dimension)
     ids = {"last_id": last_id} if after_id is None else {"after_id": after_id, "last_id": last_id}
-    return bound(template, project_id, days, zone, dimension).bindparams(
-        *(bindparam(name, value, unique=True) for name, value in ids.items()))
+    return statement.bindparams(*(bindparam(name, value, unique=True)
+                                  for name, value in ids.items()))
