@@ -193,3 +193,19 @@ async def test_a_blip_during_ingest_keeps_the_other_tenants_entries(settings, ow
         assert (fresh.json()["results"], fresh.headers["x-cache"]) == ({"events": 2}, "MISS")
         kept = await get(other_client, untouched)
         assert (kept.json()["results"], kept.headers["x-cache"]) == ({"events": 1}, "HIT")
+
+
+async def test_concurrent_misses_share_one_computation_while_redis_is_down(fapp, own_redis, db):
+    """With nothing to read the cache from, identical requests that arrived before a
+    computation started share it (exact: it began after they arrived)."""
+    project = await make_project(db)
+    async with client_of(fapp) as client:
+        await send_events(client, project, [make_event()])
+        own_redis.stop()
+        before = fapp.state.queries.count
+        responses = await asyncio.gather(*(get(client, project) for _ in range(200)))
+        assert fapp.state.queries.count - before == 1
+        assert {r.json()["results"]["events"] for r in responses} == {1}
+        await send_events(client, project, [make_event()])  # acknowledged: the next one sees it
+        assert (await get(client, project)).json()["results"] == {"events": 2}
+        own_redis.start()

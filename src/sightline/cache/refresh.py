@@ -30,9 +30,11 @@ class FreshRuns(Generic[T]):
     def __init__(self) -> None:
         self.keys: dict[str, Latest[T]] = {}
 
-    async def run(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
-        """The outcome of a run of `compute` that started no earlier than this call."""
-        arrived = time.monotonic()
+    async def run(self, key: str, compute: Callable[[], Awaitable[T]],
+                  arrived: float | None = None) -> T:
+        """The outcome of a run of `compute` that started no earlier than this call (or than
+        `arrived`, a time.monotonic() reading taken when the request arrived)."""
+        arrived = time.monotonic() if arrived is None else arrived
         latest = self.keys.setdefault(key, Latest())
         latest.users += 1
         try:

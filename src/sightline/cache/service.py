@@ -147,9 +147,11 @@ class Plan:
 
     async def serve(self) -> Served:
         assert self.store is not None
+        arrived = time.monotonic()
         look = await self.lookup()
-        if look is None:
-            return await self.compute(None, "MISS")
+        if look is None:  # the cache cannot be read now: identical requests share a computation
+            return await self.store.unread_misses.run(
+                self.entry, lambda: self.compute(None, "MISS"), arrived)
         judged = self.judge(look)
         if judged is not None and judged[0] == "fresh":
             return judged[1]

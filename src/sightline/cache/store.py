@@ -49,6 +49,8 @@ class CacheStore:
         self.recovery: asyncio.Task[None] | None = None
         self.flights: dict[str, asyncio.Future[Any]] = {}  # in-process single flight, by key
         self.refreshes: FreshRuns[Any] = FreshRuns()  # no-cache recomputations, by key
+        # misses while the cache cannot be read: still one computation per process at a time
+        self.unread_misses: FreshRuns[Any] = FreshRuns()
         self.seconds = 0.0  # total time spent waiting on the backend (for tests and timing)
 
     @property
