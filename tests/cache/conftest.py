@@ -84,8 +84,10 @@ def cache_settings(settings: Settings, redis_url: str | None, **cache: Any) -> S
 async def capp(settings: Settings, redis_url: str) -> AsyncIterator[FastAPI]:
     """The app on the shared Redis server, with the counting route. These tests are about single
     flight and freshness, not timeouts (test_faults.py): a busy CI machine must not trip the
-    breaker here."""
-    async with running_app(cache_settings(settings, redis_url, socket_timeout=1.0)) as app:
+    breaker here, nor make a burst of 1,000 in-process requests wait longer than the pool
+    allows for one of the 64 connections (then those requests compute without the cache)."""
+    async with running_app(cache_settings(settings, redis_url, socket_timeout=1.0,
+                                          pool_timeout=10.0)) as app:
         yield app
 
 

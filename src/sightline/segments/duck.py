@@ -28,8 +28,8 @@ def connect(settings: ColumnarSettings, temp_directory: Path) -> duckdb.DuckDBPy
 
 
 class Duck:
-    """The process's DuckDB, segment store and kept tails; queries run in a small thread pool, at most
-    `concurrency` at once (DuckDB calls block)."""
+    """The process's DuckDB, segment store and kept tails; queries run in a small thread pool,
+    at most `concurrency` at once (DuckDB calls block)."""
 
     def __init__(self, settings: Settings):
         columnar = settings.columnar

@@ -5,13 +5,13 @@ of their `->>` texts, so DuckDB's `->>` gives exactly what PostgreSQL's gives.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, FromClause, Label, Select, String, Text, and_, any_, bindparam, cast,
-    false,
-    func, or_, select, text, true,
+    BigInteger, ColumnElement, FromClause, Label, Select, String, Text, and_, any_, bindparam,
+    cast, false, func, or_, select, text, true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
@@ -79,6 +79,15 @@ def session_columns(sessions: FromClause) -> list[Label]:
             s.session_key.label("session_key"), s.duration.label("duration"),
             s.pageviews.label("pageviews"), s.events.label("events"),
             *(s[name].label(name) for name in SESSION_DIMENSIONS)]
+
+
+def utc_naive(value: Any) -> Any:
+    """Instants as UTC wall time, the way segments store them."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, (list, tuple)):
+        return type(value)(utc_naive(v) for v in value)
+    return value
 
 
 def within(instant: ColumnElement[datetime],

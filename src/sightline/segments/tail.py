@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sightline.segments import queries
 from sightline.segments.copy import export
+from sightline.segments.queries import utc_naive
 from sightline.stats.periods import day_start
 
 if TYPE_CHECKING:
@@ -62,12 +63,6 @@ class Change:
 
 def day_intervals(days: Sequence[date], zone: ZoneInfo) -> list[Interval]:
     return [(day_start(d, zone), day_start(d + timedelta(days=1), zone)) for d in sorted(days)]
-
-
-def naive(intervals: list[Interval]) -> list[tuple[datetime, datetime]]:
-    """As UTC wall time, the way segment rows hold instants."""
-    return [(a.astimezone(UTC).replace(tzinfo=None), b.astimezone(UTC).replace(tzinfo=None))
-            for a, b in intervals]
 
 
 class TailCache:
@@ -192,7 +187,7 @@ class TailCache:
     @staticmethod
     def delete(cursor: duckdb.DuckDBPyConnection, table: str, time_column: str,
                change: Change) -> None:
-        for start, end in naive(change.dropped):
+        for start, end in utc_naive(change.dropped):
             cursor.execute(f"DELETE FROM {table} WHERE {time_column} >= ? AND {time_column} < ?",
                            [start, end])
         if change.visitor_keys:

@@ -27,6 +27,9 @@ from sightline.stats.sql.day_rows import (
 )
 
 
+TailKey = tuple[str, str, str, tuple[date, ...]]  # project, zone, dimension, days not built
+
+
 async def first_day(runner: Runner, project_id: str) -> date | None:
     day = (await runner.one(rollups.select_first_day(project_id)))["day"]
     return to_date(day) if day is not None else None
@@ -56,13 +59,14 @@ async def tail_results(runner: Runner, project_id: str, timezone: str, days: lis
                        built: dict[date, int], dimension: str,
                        memo: MergedDays | None) -> list[list[dict[str, Any]]]:
     """The day rows of the days not built (stale or never built: today) from the base tables.
-    With a memo, they are read once per last event id of the project (shared by the requests
-    meanwhile), and their event-table rows are kept: only the newer events are read."""
+    With a memo, their session rows are read once per last event id of the project (shared by
+    the requests meanwhile), and their event-table rows are kept: only newer events are read."""
     tail = [day for day in days if day not in built]
     if not tail:
         return []
     zone = ZoneInfo(timezone)
-    last = await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
+    last = (await runner.rows(SELECT_LAST_EVENT_ID.bindparams(project_id=project_id))
+            if memo is not None else [])
     if memo is None or not last:
         return list(await runner.all(*day_statements(project_id, tail, zone, dimension)))
     last_id, key = last[0]["id"], (project_id, zone.key, dimension, tuple(tail))
@@ -75,7 +79,7 @@ async def tail_results(runner: Runner, project_id: str, timezone: str, days: lis
     return [*results, event_rows]
 
 
-async def kept_event_rows(runner: Runner, memo: MergedDays, key: tuple[str, str, str, tuple[date, ...]],
+async def kept_event_rows(runner: Runner, memo: MergedDays, key: TailKey,
                           last_id: int) -> list[dict[str, Any]]:
     """The event-table day rows of (project, zone, dimension, days) up to event `last_id`: the
     kept rows, with the rows of the events after the last one they include merged in (a

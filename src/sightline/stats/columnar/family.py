@@ -26,7 +26,7 @@ from sightline.segments.duck import Duck
 from sightline.segments.copy import export
 from sightline.segments.queries import EVENT_TYPES, SEGMENT_EVENT_TYPES, SESSION_TYPES
 from sightline.segments.store import Segment
-from sightline.segments.tail import Tail
+from sightline.segments.tail import Tail, day_intervals
 from sightline.stats.columnar import sql
 from sightline.stats.columnar.sql import Interval, table_rows
 from sightline.stats.periods import day_start
@@ -101,8 +101,7 @@ async def coverage(engine: AsyncEngine, duck: Duck, project_id: str, zone: ZoneI
         versions = dict((await connection.execute(segment_queries.SELECT_DAYS_WITH_DATA, {
             "project_id": project_id, "last": date.max})).all())
     held = {d for s in segments for d in held_days(s, versions)}
-    intervals = [(day_start(d, zone), day_start(d + timedelta(days=1), zone)) for d in held]
-    return Coverage(segments, merged(intervals), sorted(set(versions) - held))
+    return Coverage(segments, merged(day_intervals(held, zone)), sorted(set(versions) - held))
 
 
 @dataclass

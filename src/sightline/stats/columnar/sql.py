@@ -2,12 +2,13 @@
 and the row sources over segments plus PostgreSQL's rows of the days no segment holds."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, DateTime, FromClause, Integer, Numeric, Select, String, bindparam, column, exists, func, literal, null, select, table, true, union_all,
+    BigInteger, ColumnElement, DateTime, FromClause, Integer, Numeric, Select, String, bindparam,
+    column, exists, func, literal, null, select, table, true, union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import PGCompiler_asyncpg, PGDialect_asyncpg
@@ -17,8 +18,7 @@ from sqlalchemy.sql.functions import Function
 from sqlalchemy.sql.selectable import Join
 
 from sightline.segments.queries import (
-    EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns,
-    session_columns, within,
+    EVENT_TYPES, SESSION_PREFIX, SESSION_TYPES, event_columns, session_columns, utc_naive, within,
 )
 from sightline.stats.query import Filter
 from sightline.stats.sql.lists import NearestJoin
@@ -76,15 +76,6 @@ def bisect(value: str, starts: list[str], low: int, high: int) -> str:
     middle = (low + high + 1) // 2
     return (f"CASE WHEN {value} >= {starts[middle - 1]} THEN {bisect(value, starts, middle, high)}"
             f" ELSE {bisect(value, starts, low, middle - 1)} END")
-
-
-def utc_naive(value: Any) -> Any:
-    """Instants as UTC wall time, the way segments store them."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, list):
-        return [utc_naive(v) for v in value]
-    return value
 
 
 def compiled(statement: Select) -> tuple[str, list[Any]]:

@@ -65,10 +65,10 @@ GROUP BY 1, d.dimension, d.value
 
 
 EVENT_DAY_ROWS = event_day_rows()
-# Event rows only add up (no event measure depends on the event's session), so rows kept from
-# the events up to one id are brought up to date by the rows of the events after it: those up
-# to :last_id, and those in (:after_id, :last_id], read by primary key (OFFSET 0: never by
-# the time index, whatever the statistics say).
+# Event rows only add up (no event measure depends on the event's session), so rows kept up to
+# one event id are brought up to date by the rows of the events after it. The first read takes
+# the events up to :last_id; each later one those in (:after_id, :last_id], by primary key
+# (OFFSET 0: never by the time index, whatever the statistics say).
 EVENT_DAY_ROWS_UP_TO = event_day_rows(condition=" AND e.id <= :last_id")
 NEW_EVENT_DAY_ROWS = event_day_rows("""(
     SELECT * FROM event WHERE project_id = :project_id AND id > :after_id AND id <= :last_id
